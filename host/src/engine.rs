@@ -1,0 +1,106 @@
+//! The one wasmtime `Engine` of a host, its `Linker`, and the clock that bounds steps.
+
+use crate::error::Error;
+use crate::sandbox::{SolidPre, StepState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+/// The contract package every solid targets.
+pub const CONTRACT_PACKAGE: &str = "weft:solid";
+/// The contract version this host speaks.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The interface a solid must export.
+pub const CONTRACT_EXPORT: &str = "weft:solid/guest@0.1.0";
+
+/// How often the epoch advances. A running step notices its deadline (and yields to
+/// other tasks) at most this long after the fact.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A wasmtime engine configured for solids, and a linker that offers WASI (granting
+/// nothing) and the `weft:solid/context` interface. One per host; cheap to share.
+pub struct SolidEngine {
+    engine: wasmtime::Engine,
+    linker: Linker<StepState>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for SolidEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SolidEngine").finish_non_exhaustive()
+    }
+}
+
+impl SolidEngine {
+    /// Creates the engine and starts its epoch clock.
+    ///
+    /// # Errors
+    /// [`Error::Host`] when wasmtime cannot be configured on this machine.
+    pub fn new() -> Result<SolidEngine, Error> {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        // Epochs bound a step's wall time and let long steps yield to others.
+        config.epoch_interruption(true);
+        // Names in trap backtraces.
+        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+        let engine = wasmtime::Engine::new(&config)
+            .map_err(|e| Error::Host(format!("cannot create the wasmtime engine: {e}")))?;
+
+        let mut linker = Linker::<StepState>::new(&engine);
+        // Rust std guests import a dozen WASI interfaces even without I/O; link them all,
+        // with a WASI context that grants nothing (see sandbox.rs).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| Error::Host(format!("cannot link WASI: {e}")))?;
+        crate::sandbox::wit::context_add_to_linker::<StepState, HasSelf<StepState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::Host(format!("cannot link weft:solid/context: {e}")))?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (ticking_engine, stop) = (engine.clone(), ticker_stop.clone());
+        std::thread::Builder::new()
+            .name("weft-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticking_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| Error::Host(format!("cannot start the epoch thread: {e}")))?;
+        Ok(SolidEngine {
+            engine,
+            linker,
+            ticker_stop,
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Resolves the component's imports against the linker, once, so that each step
+    /// only has to instantiate.
+    pub(crate) fn instantiate_pre(&self, component: &Component) -> Result<SolidPre, String> {
+        let pre = self.linker.instantiate_pre(component).map_err(|e| {
+            format!(
+                "imports something this host does not offer: {}",
+                crate::solid::root_message(&e)
+            )
+        })?;
+        SolidPre::new(pre).map_err(|e| {
+            format!(
+                "does not match the weft:solid@{CONTRACT_VERSION} contract: {}",
+                crate::solid::root_message(&e)
+            )
+        })
+    }
+}
+
+impl Drop for SolidEngine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}

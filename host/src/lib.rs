@@ -1,0 +1,38 @@
+//! weft's host runtime: runs pipelines of solids — WebAssembly components that target
+//! the `weft:solid` contract — each step in its own sandbox, and records every run,
+//! event and output in an embedded redb store.
+//!
+//! The data path, one module each: [`manifest`] (the project file) -> [`plan`] (built,
+//! loaded, wired, checked: a [`LockedPipeline`]) -> scheduler -> executor -> sandbox (a
+//! fresh wasmtime store per step attempt) -> [`db`]. [`Host`] is the entry point.
+
+pub mod config;
+pub mod db;
+pub mod engine;
+pub mod error;
+pub mod event;
+mod executor;
+mod host;
+pub mod manifest;
+pub mod plan;
+mod recipe;
+pub mod run;
+mod sandbox;
+mod scheduler;
+pub mod solid;
+pub mod value;
+
+pub use config::RunConfig;
+pub use db::{Db, Stream};
+pub use engine::{CONTRACT_VERSION, SolidEngine};
+pub use error::{Error, Problem, Problems, Result};
+pub use event::{
+    Event, EventKind, LogLevel, MetadataEntry, MetadataValue, StepError, StepErrorKind,
+};
+pub use host::{Host, RunHandle, default_db_path};
+pub use manifest::Manifest;
+pub use plan::LockedPipeline;
+pub use run::{RunId, RunRecord, RunStatus, StepStatus};
+pub use sandbox::StepLimits;
+pub use solid::{LoadError, LoadedSolid, SolidDef};
+pub use value::{Value, ValueType};

@@ -1,0 +1,705 @@
+//! The project file, `weft.toml`: which solids exist, how to build them, and which
+//! pipelines wire them together.
+//!
+//! Reading is strict: unknown keys, wrong types and bad names are errors. Every problem
+//! in the file is collected and reported at once, each with its line and key, before
+//! anything is built or run. The format is documented in `docs/manifest.md`.
+
+use crate::error::{Problem, Problems};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use toml_edit::{Item, TableLike};
+
+/// The manifest format versions this host reads.
+pub const MANIFEST_VERSION: i64 = 1;
+
+/// A parsed, syntactically valid manifest. Component files are not opened yet; that is
+/// the plan's job.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// The directory relative paths are resolved against.
+    pub dir: PathBuf,
+    /// The recipe for solids that declare none of their own.
+    pub build: Option<BuildRecipe>,
+    pub solids: Vec<SolidDecl>,
+    pub pipelines: Vec<PipelineDecl>,
+}
+
+/// Where in the manifest something was declared, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    /// The dotted key, such as `pipelines.serial.solids.salutation.inputs.greeting`.
+    pub key: String,
+}
+
+/// A solid: a component file, and optionally how to build it.
+#[derive(Debug, Clone)]
+pub struct SolidDecl {
+    pub name: String,
+    /// The `.wasm` component, resolved against the manifest's directory.
+    pub wasm: PathBuf,
+    pub build: Option<BuildRecipe>,
+    pub at: Location,
+}
+
+/// How to build components from source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildRecipe {
+    /// The program and its arguments; run without a shell.
+    pub command: Vec<String>,
+    /// The working directory of the command.
+    pub dir: PathBuf,
+    /// Files and directories whose change makes the component stale.
+    pub sources: Vec<PathBuf>,
+    pub at: Location,
+}
+
+/// A pipeline: solid instances (steps) and their wiring.
+#[derive(Debug, Clone)]
+pub struct PipelineDecl {
+    pub name: String,
+    pub description: String,
+    pub steps: Vec<StepDecl>,
+    pub at: Location,
+}
+
+/// One instance of a solid in a pipeline.
+#[derive(Debug, Clone)]
+pub struct StepDecl {
+    /// The instance's name in the pipeline; also its step key.
+    pub alias: String,
+    /// The solid it instantiates.
+    pub solid: String,
+    /// Inputs wired explicitly; the others are wired by name.
+    pub inputs: Vec<InputWiring>,
+    /// Config for this instance, under whatever the run config gives.
+    pub config: Option<serde_json::Value>,
+    pub at: Location,
+}
+
+/// An input wired explicitly to one or more upstream outputs.
+#[derive(Debug, Clone)]
+pub struct InputWiring {
+    pub input: String,
+    pub sources: Vec<OutputRef>,
+    pub at: Location,
+}
+
+/// `step.output`, or `step` alone when that step has exactly one output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRef {
+    pub step: String,
+    pub output: Option<String>,
+}
+
+impl std::fmt::Display for OutputRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.output {
+            Some(output) => write!(f, "{}.{}", self.step, output),
+            None => f.write_str(&self.step),
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads and checks a manifest file. `path` may also name a directory holding a
+    /// `weft.toml`.
+    ///
+    /// # Errors
+    /// [`Problems`] listing every problem found, each with file, line and key.
+    pub fn load(path: &Path) -> Result<Manifest, Problems> {
+        let path = if path.is_dir() {
+            path.join("weft.toml")
+        } else {
+            path.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Problems::one(Problem::new(
+                &path,
+                None,
+                format!("cannot read the manifest: {e}"),
+            ))
+        })?;
+        Manifest::parse(&path, &text)
+    }
+
+    /// Checks manifest text as if it were read from `path`.
+    ///
+    /// # Errors
+    /// [`Problems`] listing every problem found.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, Problems> {
+        let doc = toml_edit::Document::parse(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            Problems::one(Problem::at_line(path, line, e.message().trim().to_owned()))
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let mut reader = Reader {
+            path,
+            text,
+            dir: &dir,
+            problems: Vec::new(),
+        };
+        let manifest = reader.manifest(doc.as_table());
+        if reader.problems.is_empty() {
+            Ok(Manifest {
+                path: path.to_path_buf(),
+                dir,
+                ..manifest
+            })
+        } else {
+            Err(Problems(reader.problems))
+        }
+    }
+
+    /// The pipeline named `name`.
+    pub fn pipeline(&self, name: &str) -> Option<&PipelineDecl> {
+        self.pipelines.iter().find(|p| p.name == name)
+    }
+
+    /// The solid named `name`.
+    pub fn solid(&self, name: &str) -> Option<&SolidDecl> {
+        self.solids.iter().find(|s| s.name == name)
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+/// Whether `name` may name a solid, pipeline or step: letters, digits, `_` and `-`,
+/// starting with a letter or `_`.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Walks the TOML tree, collecting problems instead of stopping at the first.
+struct Reader<'a> {
+    path: &'a Path,
+    text: &'a str,
+    dir: &'a Path,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn location(&self, table: &dyn TableLike, key: &str, dotted: &str) -> Location {
+        let line = table
+            .key(key)
+            .and_then(|k| k.span())
+            .or_else(|| table.get(key).and_then(Item::span))
+            .map(|s| line_of(self.text, s.start))
+            .unwrap_or(0);
+        Location {
+            line,
+            key: dotted.to_owned(),
+        }
+    }
+
+    fn problem(&mut self, at: &Location, message: impl Into<String>) {
+        let line = (at.line > 0).then_some(at.line);
+        self.problems
+            .push(Problem::keyed(self.path, line, &at.key, message.into()));
+    }
+
+    /// Reports every key of `table` not in `allowed`.
+    fn check_keys(&mut self, table: &dyn TableLike, prefix: &str, allowed: &[&str]) {
+        for (key, _) in table.iter() {
+            if !allowed.contains(&key) {
+                let at = self.location(table, key, &join(prefix, key));
+                let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
+                self.problem(
+                    &at,
+                    format!("unknown key; expected one of {}", expected.join(", ")),
+                );
+            }
+        }
+    }
+
+    fn string(&mut self, table: &dyn TableLike, key: &str, prefix: &str) -> Option<String> {
+        let item = table.get(key)?;
+        match item.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                let at = self.location(table, key, &join(prefix, key));
+                self.problem(
+                    &at,
+                    format!("expected a string, found {}", item.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_list(
+        &mut self,
+        table: &dyn TableLike,
+        key: &str,
+        prefix: &str,
+    ) -> Option<Vec<String>> {
+        let item = table.get(key)?;
+        let at = self.location(table, key, &join(prefix, key));
+        let Some(array) = item.as_array() else {
+            self.problem(
+                &at,
+                format!("expected an array of strings, found {}", item.type_name()),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for value in array.iter() {
+            match value.as_str() {
+                Some(s) => out.push(s.to_owned()),
+                None => {
+                    self.problem(
+                        &at,
+                        format!("expected strings, found {}", value.type_name()),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn sub_table<'t>(
+        &mut self,
+        table: &'t dyn TableLike,
+        key: &str,
+        prefix: &str,
+    ) -> Option<&'t dyn TableLike> {
+        let item = table.get(key)?;
+        match item.as_table_like() {
+            Some(t) => Some(t),
+            None => {
+                let at = self.location(table, key, &join(prefix, key));
+                self.problem(&at, format!("expected a table, found {}", item.type_name()));
+                None
+            }
+        }
+    }
+
+    fn check_name(&mut self, at: &Location, what: &str, name: &str) {
+        if !is_valid_name(name) {
+            self.problem(
+                at,
+                format!(
+                    "`{name}` is not a valid {what} name: use letters, digits, `_` and `-`, \
+                     starting with a letter or `_`"
+                ),
+            );
+        }
+    }
+
+    fn manifest(&mut self, root: &dyn TableLike) -> Manifest {
+        self.check_keys(
+            root,
+            "",
+            &["manifest-version", "build", "solids", "pipelines"],
+        );
+        if let Some(item) = root.get("manifest-version") {
+            let at = self.location(root, "manifest-version", "manifest-version");
+            match item.as_integer() {
+                Some(MANIFEST_VERSION) => {}
+                Some(v) => self.problem(
+                    &at,
+                    format!("manifest version {v} is not supported; this weft reads version {MANIFEST_VERSION}"),
+                ),
+                None => self.problem(&at, format!("expected an integer, found {}", item.type_name())),
+            }
+        }
+        let build = self
+            .sub_table(root, "build", "")
+            .and_then(|t| self.build(t, "build"));
+
+        let mut solids = Vec::new();
+        if let Some(table) = self.sub_table(root, "solids", "") {
+            for (name, item) in table.iter() {
+                let key = join("solids", name);
+                let at = self.location(table, name, &key);
+                self.check_name(&at, "solid", name);
+                let Some(decl) = item.as_table_like() else {
+                    self.problem(&at, format!("expected a table, found {}", item.type_name()));
+                    continue;
+                };
+                self.check_keys(decl, &key, &["wasm", "build"]);
+                let wasm = self.string(decl, "wasm", &key);
+                if wasm.is_none() && decl.get("wasm").is_none() {
+                    self.problem(&at, "missing key `wasm`: the path of the solid's component");
+                }
+                let own_build = self
+                    .sub_table(decl, "build", &key)
+                    .and_then(|t| self.build(t, &join(&key, "build")));
+                if let Some(wasm) = wasm {
+                    solids.push(SolidDecl {
+                        name: name.to_owned(),
+                        wasm: self.dir.join(wasm),
+                        build: own_build,
+                        at,
+                    });
+                }
+            }
+        }
+
+        let mut pipelines = Vec::new();
+        if let Some(table) = self.sub_table(root, "pipelines", "") {
+            for (name, item) in table.iter() {
+                let key = join("pipelines", name);
+                let at = self.location(table, name, &key);
+                self.check_name(&at, "pipeline", name);
+                let Some(decl) = item.as_table_like() else {
+                    self.problem(&at, format!("expected a table, found {}", item.type_name()));
+                    continue;
+                };
+                if let Some(pipeline) = self.pipeline(name, decl, &key, at, &solids) {
+                    pipelines.push(pipeline);
+                }
+            }
+        }
+        if pipelines.is_empty() && self.problems.is_empty() {
+            let at = Location {
+                line: 0,
+                key: "pipelines".into(),
+            };
+            self.problem(&at, "the manifest declares no pipeline");
+        }
+        Manifest {
+            path: PathBuf::new(),
+            dir: PathBuf::new(),
+            build,
+            solids,
+            pipelines,
+        }
+    }
+
+    fn build(&mut self, table: &dyn TableLike, key: &str) -> Option<BuildRecipe> {
+        self.check_keys(table, key, &["command", "dir", "sources"]);
+        let at = Location {
+            line: table
+                .get("command")
+                .and_then(Item::span)
+                .map_or(0, |s| line_of(self.text, s.start)),
+            key: key.to_owned(),
+        };
+        let command = self.string_list(table, "command", key);
+        match &command {
+            None if table.get("command").is_none() => {
+                self.problem(&at, "missing key `command`: the program and its arguments");
+            }
+            Some(c) if c.is_empty() => self.problem(&at, "`command` is empty"),
+            _ => {}
+        }
+        let dir = self
+            .string(table, "dir", key)
+            .map_or_else(|| self.dir.to_path_buf(), |d| self.dir.join(d));
+        let sources = self.string_list(table, "sources", key).unwrap_or_default();
+        Some(BuildRecipe {
+            command: command.filter(|c| !c.is_empty())?,
+            sources: sources.iter().map(|s| self.dir.join(s)).collect(),
+            dir,
+            at,
+        })
+    }
+
+    fn pipeline(
+        &mut self,
+        name: &str,
+        decl: &dyn TableLike,
+        key: &str,
+        at: Location,
+        solids: &[SolidDecl],
+    ) -> Option<PipelineDecl> {
+        self.check_keys(decl, key, &["description", "solids"]);
+        let description = self.string(decl, "description", key).unwrap_or_default();
+        let solids_key = join(key, "solids");
+        let mut steps = Vec::new();
+        match decl.get("solids") {
+            None => self.problem(&at, "missing key `solids`: the pipeline's solid instances"),
+            // The short form: a list of solid names, each instantiated once under its name.
+            Some(item) if item.as_array().is_some() => {
+                let step_at = self.location(decl, "solids", &solids_key);
+                for solid in self.string_list(decl, "solids", key).unwrap_or_default() {
+                    steps.push(StepDecl {
+                        alias: solid.clone(),
+                        solid,
+                        inputs: Vec::new(),
+                        config: None,
+                        at: step_at.clone(),
+                    });
+                }
+            }
+            Some(_) => {
+                let table = self.sub_table(decl, "solids", key)?;
+                for (alias, item) in table.iter() {
+                    let step_key = join(&solids_key, alias);
+                    let step_at = self.location(table, alias, &step_key);
+                    let Some(step) = item.as_table_like() else {
+                        self.problem(
+                            &step_at,
+                            format!("expected a table, found {}", item.type_name()),
+                        );
+                        continue;
+                    };
+                    if let Some(step) = self.step(alias, step, &step_key, step_at) {
+                        steps.push(step);
+                    }
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for step in &steps {
+            self.check_name(&step.at, "step", &step.alias);
+            if !seen.insert(step.alias.as_str()) {
+                self.problem(&step.at, format!("step `{}` is declared twice", step.alias));
+            }
+            if !solids.iter().any(|s| s.name == step.solid) {
+                let known = solids
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect::<Vec<_>>();
+                self.problem(
+                    &step.at,
+                    format!(
+                        "no solid named `{}` is declared (declared: {})",
+                        step.solid,
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+        if steps.is_empty() && decl.get("solids").is_some() {
+            self.problem(&at, "the pipeline has no solids");
+        }
+        Some(PipelineDecl {
+            name: name.to_owned(),
+            description,
+            steps,
+            at,
+        })
+    }
+
+    fn step(
+        &mut self,
+        alias: &str,
+        table: &dyn TableLike,
+        key: &str,
+        at: Location,
+    ) -> Option<StepDecl> {
+        self.check_keys(table, key, &["solid", "inputs", "config"]);
+        let solid = self
+            .string(table, "solid", key)
+            .unwrap_or_else(|| alias.to_owned());
+        let mut inputs = Vec::new();
+        if let Some(wiring) = self.sub_table(table, "inputs", key) {
+            let inputs_key = join(key, "inputs");
+            for (input, item) in wiring.iter() {
+                let input_at = self.location(wiring, input, &join(&inputs_key, input));
+                let refs = match (item.as_str(), item.as_array()) {
+                    (Some(s), _) => vec![s.to_owned()],
+                    (None, Some(array)) => array
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if refs.is_empty() {
+                    self.problem(
+                        &input_at,
+                        "expected `step.output` (a string) or a list of them for fan-in",
+                    );
+                    continue;
+                }
+                let sources = refs.iter().map(|r| parse_output_ref(r)).collect();
+                inputs.push(InputWiring {
+                    input: input.to_owned(),
+                    sources,
+                    at: input_at,
+                });
+            }
+        }
+        let config = table
+            .get("config")
+            .and_then(|item| match toml_to_json(item) {
+                Some(json @ serde_json::Value::Object(_)) => Some(json),
+                _ => {
+                    let at = self.location(table, "config", &join(key, "config"));
+                    self.problem(&at, "expected a table of config values");
+                    None
+                }
+            });
+        Some(StepDecl {
+            alias: alias.to_owned(),
+            solid,
+            inputs,
+            config,
+            at,
+        })
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn parse_output_ref(text: &str) -> OutputRef {
+    match text.split_once('.') {
+        Some((step, output)) => OutputRef {
+            step: step.to_owned(),
+            output: Some(output.to_owned()),
+        },
+        None => OutputRef {
+            step: text.to_owned(),
+            output: None,
+        },
+    }
+}
+
+/// Converts a TOML item (value, table or array) to JSON; `None` for datetimes, which
+/// config does not support.
+pub(crate) fn toml_to_json(item: &Item) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    match item {
+        Item::None => None,
+        Item::Value(v) => value_to_json(v),
+        Item::Table(t) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in t.iter() {
+                map.insert(k.to_owned(), toml_to_json(v)?);
+            }
+            Some(J::Object(map))
+        }
+        Item::ArrayOfTables(a) => a
+            .iter()
+            .map(|t| toml_to_json(&Item::Table(t.clone())))
+            .collect::<Option<Vec<_>>>()
+            .map(J::Array),
+    }
+}
+
+fn value_to_json(value: &toml_edit::Value) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    use toml_edit::Value as T;
+    Some(match value {
+        T::String(s) => J::String(s.value().clone()),
+        T::Integer(i) => J::from(*i.value()),
+        T::Float(f) => serde_json::Number::from_f64(*f.value()).map(J::Number)?,
+        T::Boolean(b) => J::Bool(*b.value()),
+        T::Datetime(_) => return None,
+        T::Array(a) => J::Array(a.iter().map(value_to_json).collect::<Option<Vec<_>>>()?),
+        T::InlineTable(t) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in t.iter() {
+                map.insert(k.to_owned(), value_to_json(v)?);
+            }
+            J::Object(map)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, Problems> {
+        Manifest::parse(Path::new("project/weft.toml"), text)
+    }
+
+    #[test]
+    fn the_short_and_the_long_pipeline_forms_both_read() {
+        let manifest = parse(
+            r#"
+            [solids.a]
+            wasm = "a.wasm"
+            [solids.b]
+            wasm = "b.wasm"
+            [pipelines.short]
+            solids = ["a", "b"]
+            [pipelines.long.solids.first]
+            solid = "a"
+            [pipelines.long.solids.second]
+            solid = "b"
+            inputs = { x = "first.out", many = ["first", "first.other"] }
+            config = { n = 3, nested = { ok = true } }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(manifest.solids[0].wasm, Path::new("project/a.wasm"));
+        let short = manifest.pipeline("short").unwrap();
+        assert_eq!(
+            short
+                .steps
+                .iter()
+                .map(|s| s.alias.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let long = manifest.pipeline("long").unwrap();
+        let second = &long.steps[1];
+        assert_eq!(second.solid, "b");
+        assert_eq!(
+            second.inputs[1].sources[0],
+            OutputRef {
+                step: "first".into(),
+                output: None
+            }
+        );
+        assert_eq!(second.config.as_ref().unwrap()["nested"]["ok"], true);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_line_and_key() {
+        let err = parse(
+            "manifest-version = 1\n\
+             colour = \"blue\"\n\
+             [solids.a]\n\
+             wasm = 3\n\
+             [pipelines.p]\n\
+             solids = [\"a\", \"ghost\"]\n\
+             extra = 1\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("project/weft.toml:2: `colour`: unknown key"),
+            "{text}"
+        );
+        assert!(
+            text.contains("project/weft.toml:4: `solids.a.wasm`: expected a string"),
+            "{text}"
+        );
+        assert!(text.contains("`pipelines.p.extra`: unknown key"), "{text}");
+        assert!(text.contains("no solid named `ghost`"), "{text}");
+        assert_eq!(err.0.len(), 4, "{text}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line() {
+        let err = parse("[solids.a]\nwasm = \n").unwrap_err();
+        assert!(err.to_string().starts_with("project/weft.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn names_must_be_identifiers() {
+        assert!(is_valid_name("hello_world"));
+        assert!(is_valid_name("step-2"));
+        assert!(!is_valid_name("2nd"));
+        assert!(!is_valid_name("a.b"));
+        assert!(!is_valid_name(""));
+    }
+}

@@ -1,0 +1,514 @@
+//! Planning: from a manifest's pipeline and a run config to a [`LockedPipeline`] — every
+//! component built, loaded and described, every input wired to outputs of a matching
+//! type, the DAG ordered, every step's config validated. Only a locked pipeline runs, so
+//! every problem is found here, before anything runs, and reported at once.
+
+use crate::config::{self, RunConfig};
+use crate::engine::SolidEngine;
+use crate::error::{Problem, Problems};
+use crate::manifest::{Location, Manifest, OutputRef, PipelineDecl, StepDecl};
+use crate::solid::{InputDef, LoadedSolid};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A pipeline ready to run: steps in a topological order (manifest order among steps
+/// that do not depend on each other), each with its component and validated config.
+#[derive(Debug, Clone)]
+pub struct LockedPipeline {
+    pub name: String,
+    pub manifest: PathBuf,
+    pub steps: Vec<PlannedStep>,
+    pub run_config: RunConfig,
+}
+
+/// One step of a locked pipeline.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    /// The step key: the solid instance's alias.
+    pub key: String,
+    pub solid: LoadedSolid,
+    /// The fed inputs, in the solid's declared order.
+    pub inputs: Vec<PlannedInput>,
+    /// The validated config with defaults filled in (`{}` when the solid takes none).
+    pub config: serde_json::Value,
+    /// Indices (into `steps`) of the steps this one reads from.
+    pub upstream: Vec<usize>,
+}
+
+/// An input and the upstream outputs that feed it, in manifest order.
+#[derive(Debug, Clone)]
+pub struct PlannedInput {
+    pub name: String,
+    /// (index of the upstream step, output name).
+    pub sources: Vec<(usize, String)>,
+}
+
+/// Plans `pipeline` of `manifest`: builds stale components, loads them, wires and checks.
+///
+/// # Errors
+/// [`Problems`] listing every problem found, each naming its file and key.
+pub async fn plan(
+    engine: &SolidEngine,
+    manifest: &Manifest,
+    pipeline: &str,
+    run_config: &RunConfig,
+    note: &dyn Fn(&str),
+) -> Result<LockedPipeline, Problems> {
+    let Some(decl) = manifest.pipeline(pipeline) else {
+        let known: Vec<&str> = manifest.pipelines.iter().map(|p| p.name.as_str()).collect();
+        return Err(Problems::one(Problem::new(
+            &manifest.path,
+            Some("pipelines"),
+            format!(
+                "no pipeline named `{pipeline}` (declared: {})",
+                known.join(", ")
+            ),
+        )));
+    };
+
+    // Build and load each solid the pipeline uses, once.
+    let mut used: Vec<&crate::manifest::SolidDecl> = Vec::new();
+    for step in &decl.steps {
+        if let Some(solid) = manifest.solid(&step.solid)
+            && !used.iter().any(|s| s.name == solid.name)
+        {
+            used.push(solid);
+        }
+    }
+    crate::recipe::build_stale(manifest, &used, note)?;
+    let mut problems = Vec::new();
+    let mut loaded: HashMap<&str, LoadedSolid> = HashMap::new();
+    for solid in &used {
+        match LoadedSolid::load(engine, &solid.wasm).await {
+            Ok(l) => {
+                loaded.insert(solid.name.as_str(), l);
+            }
+            Err(e) => problems.push(e.into_problem(
+                &manifest.path,
+                Some(solid.at.line),
+                &format!("{}.wasm", solid.at.key),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+
+    let planner = Planner {
+        manifest: &manifest.path,
+        decl,
+        loaded: &loaded,
+    };
+    let mut steps = planner.wire(&mut problems);
+    planner.check_run_config(run_config, &mut problems);
+    for step in &mut steps {
+        let at = &decl
+            .steps
+            .iter()
+            .find(|s| s.alias == step.key)
+            .expect("planned from the declaration")
+            .at;
+        let base = decl
+            .steps
+            .iter()
+            .find(|s| s.alias == step.key)
+            .and_then(|s| s.config.as_ref());
+        match resolve_config(
+            &step.solid,
+            &step.key,
+            base,
+            run_config.solids.get(&step.key),
+            run_config.source.as_deref(),
+            &manifest.path,
+            at,
+        ) {
+            Ok(config) => step.config = config,
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    let order = planner.order(&steps, &mut problems);
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    Ok(LockedPipeline {
+        name: decl.name.clone(),
+        manifest: manifest.path.clone(),
+        steps: reorder(steps, &order),
+        run_config: run_config.clone(),
+    })
+}
+
+struct Planner<'a> {
+    manifest: &'a Path,
+    decl: &'a PipelineDecl,
+    loaded: &'a HashMap<&'a str, LoadedSolid>,
+}
+
+impl Planner<'_> {
+    fn problem(&self, at: &Location, message: String) -> Problem {
+        Problem::keyed(
+            self.manifest,
+            (at.line > 0).then_some(at.line),
+            &at.key,
+            message,
+        )
+    }
+
+    fn index_of(&self, alias: &str) -> Option<usize> {
+        self.decl.steps.iter().position(|s| s.alias == alias)
+    }
+
+    /// Wires every input of every step; steps come back in manifest order.
+    fn wire(&self, problems: &mut Vec<Problem>) -> Vec<PlannedStep> {
+        let mut steps = Vec::new();
+        for (index, step) in self.decl.steps.iter().enumerate() {
+            let solid = &self.loaded[step.solid.as_str()];
+            for wiring in &step.inputs {
+                if solid.def.input(&wiring.input).is_none() {
+                    let declared: Vec<&str> =
+                        solid.def.inputs.iter().map(|i| i.name.as_str()).collect();
+                    problems.push(self.problem(
+                        &wiring.at,
+                        format!(
+                            "solid `{}` has no input `{}` (its inputs: {})",
+                            step.solid,
+                            wiring.input,
+                            declared.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let mut inputs = Vec::new();
+            for input in &solid.def.inputs {
+                let sources = match step.inputs.iter().find(|w| w.input == input.name) {
+                    Some(wiring) => wiring
+                        .sources
+                        .iter()
+                        .filter_map(|r| {
+                            self.explicit_source(index, step, input, r, &wiring.at, problems)
+                        })
+                        .collect(),
+                    None => self.implicit_source(index, step, input, problems),
+                };
+                if sources.len() > 1 && !input.multiple {
+                    let at = step
+                        .inputs
+                        .iter()
+                        .find(|w| w.input == input.name)
+                        .map_or(&step.at, |w| &w.at);
+                    problems.push(self.problem(
+                        at,
+                        format!(
+                            "input `{}` of step `{}` takes one value but is wired to {}",
+                            input.name,
+                            step.alias,
+                            sources.len()
+                        ),
+                    ));
+                }
+                if !sources.is_empty() {
+                    inputs.push(PlannedInput {
+                        name: input.name.clone(),
+                        sources,
+                    });
+                }
+            }
+            let mut upstream: Vec<usize> = inputs
+                .iter()
+                .flat_map(|i| i.sources.iter().map(|(s, _)| *s))
+                .collect();
+            upstream.sort_unstable();
+            upstream.dedup();
+            steps.push(PlannedStep {
+                key: step.alias.clone(),
+                solid: solid.clone(),
+                inputs,
+                config: serde_json::json!({}),
+                upstream,
+            });
+        }
+        steps
+    }
+
+    fn explicit_source(
+        &self,
+        index: usize,
+        step: &StepDecl,
+        input: &InputDef,
+        source: &OutputRef,
+        at: &Location,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(usize, String)> {
+        let Some(upstream) = self.index_of(&source.step) else {
+            problems.push(self.problem(
+                at,
+                format!("no step `{}` in pipeline `{}`", source.step, self.decl.name),
+            ));
+            return None;
+        };
+        if upstream == index {
+            problems.push(self.problem(at, format!("step `{}` cannot feed itself", step.alias)));
+            return None;
+        }
+        let upstream_decl = &self.decl.steps[upstream];
+        let def = &self.loaded[upstream_decl.solid.as_str()].def;
+        let output = match &source.output {
+            Some(name) => match def.output(name) {
+                Some(o) => o,
+                None => {
+                    let declared: Vec<&str> = def.outputs.iter().map(|o| o.name.as_str()).collect();
+                    problems.push(self.problem(
+                        at,
+                        format!(
+                            "step `{}` has no output `{name}` (its outputs: {})",
+                            source.step,
+                            declared.join(", ")
+                        ),
+                    ));
+                    return None;
+                }
+            },
+            None => match def.outputs.as_slice() {
+                [only] => only,
+                outputs => {
+                    let declared: Vec<String> = outputs
+                        .iter()
+                        .map(|o| format!("`{}.{}`", source.step, o.name))
+                        .collect();
+                    problems.push(self.problem(
+                        at,
+                        format!(
+                            "`{}` has {} outputs; name one: {}",
+                            source.step,
+                            outputs.len(),
+                            declared.join(", ")
+                        ),
+                    ));
+                    return None;
+                }
+            },
+        };
+        if !output.ty.can_feed(input.ty) {
+            problems.push(self.problem(
+                at,
+                format!(
+                    "type mismatch: `{}.{}` is {} but input `{}` of step `{}` is {}",
+                    source.step, output.name, output.ty, input.name, step.alias, input.ty
+                ),
+            ));
+            return None;
+        }
+        Some((upstream, output.name.clone()))
+    }
+
+    /// Feeds an input from the one other step with an output of the same name.
+    fn implicit_source(
+        &self,
+        index: usize,
+        step: &StepDecl,
+        input: &InputDef,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<(usize, String)> {
+        let candidates: Vec<(usize, &crate::solid::OutputDef)> = self
+            .decl
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != index)
+            .filter_map(|(i, s)| {
+                self.loaded[s.solid.as_str()]
+                    .def
+                    .output(&input.name)
+                    .map(|o| (i, o))
+            })
+            .collect();
+        let inputs_key = format!("{}.inputs.{}", step.at.key, input.name);
+        match candidates.as_slice() {
+            [] if input.optional => Vec::new(),
+            [] => {
+                problems.push(self.problem(
+                    &step.at,
+                    format!(
+                        "input `{}` of step `{}` is not fed: no other step has an output named `{}`; wire it with `{inputs_key} = \"step.output\"`",
+                        input.name, step.alias, input.name
+                    ),
+                ));
+                Vec::new()
+            }
+            [(upstream, output)] => {
+                if !output.ty.can_feed(input.ty) {
+                    problems.push(self.problem(
+                        &step.at,
+                        format!(
+                            "type mismatch: `{}.{}` is {} but input `{}` of step `{}` is {}",
+                            self.decl.steps[*upstream].alias,
+                            output.name,
+                            output.ty,
+                            input.name,
+                            step.alias,
+                            input.ty
+                        ),
+                    ));
+                    return Vec::new();
+                }
+                vec![(*upstream, output.name.clone())]
+            }
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|(i, o)| format!("`{}.{}`", self.decl.steps[*i].alias, o.name))
+                    .collect();
+                problems.push(self.problem(
+                    &step.at,
+                    format!(
+                        "input `{}` of step `{}` is ambiguous: {} could feed it; wire one with `{inputs_key}`",
+                        input.name,
+                        step.alias,
+                        names.join(", ")
+                    ),
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn check_run_config(&self, run_config: &RunConfig, problems: &mut Vec<Problem>) {
+        let file = run_config
+            .source
+            .as_deref()
+            .unwrap_or(Path::new("<run config>"));
+        for alias in run_config.solids.keys() {
+            if self.index_of(alias).is_none() {
+                problems.push(Problem::new(
+                    file,
+                    Some(&format!("solids.{alias}")),
+                    format!("no step `{alias}` in pipeline `{}`", self.decl.name),
+                ));
+            }
+        }
+    }
+
+    /// A topological order (Kahn's algorithm, lowest manifest index first), or a problem
+    /// naming the steps of a cycle.
+    fn order(&self, steps: &[PlannedStep], problems: &mut Vec<Problem>) -> Vec<usize> {
+        let mut waiting: Vec<usize> = steps.iter().map(|s| s.upstream.len()).collect();
+        let mut downstream: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+        for (i, step) in steps.iter().enumerate() {
+            for &u in &step.upstream {
+                downstream[u].push(i);
+            }
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..steps.len()).filter(|&i| waiting[i] == 0).collect();
+        let mut order = Vec::with_capacity(steps.len());
+        while let Some(next) = ready.pop_first() {
+            order.push(next);
+            for &d in &downstream[next] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 {
+                    ready.insert(d);
+                }
+            }
+        }
+        if order.len() < steps.len() {
+            let stuck: Vec<&str> = (0..steps.len())
+                .filter(|i| !order.contains(i))
+                .map(|i| steps[i].key.as_str())
+                .collect();
+            problems.push(
+                self.problem(
+                    &self.decl.at,
+                    format!(
+                        "the wiring has a cycle through steps {}",
+                        stuck
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            );
+        }
+        order
+    }
+}
+
+/// Puts steps in `order` and renumbers their upstream indices to match.
+fn reorder(steps: Vec<PlannedStep>, order: &[usize]) -> Vec<PlannedStep> {
+    let mut new_index = vec![0; steps.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new;
+    }
+    let mut slots: Vec<Option<PlannedStep>> = steps.into_iter().map(Some).collect();
+    order
+        .iter()
+        .map(|&old| {
+            let mut step = slots[old].take().expect("each step once");
+            step.upstream = step.upstream.iter().map(|u| new_index[*u]).collect();
+            for input in &mut step.inputs {
+                for source in &mut input.sources {
+                    source.0 = new_index[source.0];
+                }
+            }
+            step
+        })
+        .collect()
+}
+
+/// The config of one step: the manifest's, under the run config's, defaults filled in,
+/// validated against the solid's schema.
+fn resolve_config(
+    solid: &LoadedSolid,
+    alias: &str,
+    manifest_config: Option<&serde_json::Value>,
+    run_config: Option<&serde_json::Value>,
+    run_config_file: Option<&Path>,
+    manifest: &Path,
+    at: &Location,
+) -> Result<serde_json::Value, Vec<Problem>> {
+    // Problems are reported against the file the offending value came from.
+    let file = if run_config.is_some() {
+        run_config_file.unwrap_or(Path::new("<run config>"))
+    } else {
+        manifest
+    };
+    let key = format!("solids.{alias}.config");
+    let mut config = manifest_config
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(over) = run_config {
+        config::merge(&mut config, over);
+    }
+    let Some(schema) = &solid.def.config_schema else {
+        if config.as_object().is_some_and(|o| o.is_empty()) {
+            return Ok(config);
+        }
+        return Err(vec![Problem::new(
+            file,
+            Some(&key),
+            format!("solid `{}` takes no config", solid.def.name),
+        )]);
+    };
+    config::fill_defaults(schema, &mut config);
+    let errors = config::validate(schema, &config);
+    if errors.is_empty() {
+        return Ok(config);
+    }
+    let line = (run_config.is_none() && at.line > 0).then_some(at.line);
+    Err(errors
+        .into_iter()
+        .map(|(path, message)| {
+            let key = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{key}.{path}")
+            };
+            Problem {
+                file: file.to_path_buf(),
+                line,
+                key: Some(key),
+                message,
+            }
+        })
+        .collect())
+}

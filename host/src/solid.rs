@@ -1,0 +1,259 @@
+//! Solids as the host knows them: a component loaded, checked against the contract,
+//! described once, and ready to instantiate.
+
+use crate::engine::{CONTRACT_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, SolidEngine};
+use crate::error::Problem;
+use crate::event::{MetadataEntry, MetadataValue};
+use crate::sandbox;
+use crate::value::ValueType;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use wasmtime::component::Component;
+
+/// A solid's definition, as its `describe` returned it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolidDef {
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    pub inputs: Vec<InputDef>,
+    pub outputs: Vec<OutputDef>,
+    pub config_schema: Option<serde_json::Value>,
+    pub capabilities: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputDef {
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub ty: ValueType,
+    pub optional: bool,
+    pub multiple: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputDef {
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub ty: ValueType,
+    pub optional: bool,
+}
+
+impl SolidDef {
+    pub fn input(&self, name: &str) -> Option<&InputDef> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+
+    pub fn output(&self, name: &str) -> Option<&OutputDef> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+}
+
+/// A loaded solid: the compiled component, its digest, its definition, and its imports
+/// resolved ahead of time. Cheap to clone.
+#[derive(Clone)]
+pub struct LoadedSolid {
+    pub path: PathBuf,
+    /// BLAKE3 of the component file: the solid's identity in the db.
+    pub digest: String,
+    pub def: Arc<SolidDef>,
+    pub(crate) pre: sandbox::SolidPre,
+}
+
+impl std::fmt::Debug for LoadedSolid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedSolid")
+            .field("path", &self.path)
+            .field("digest", &self.digest)
+            .finish()
+    }
+}
+
+/// Why a component could not be loaded. The message names what is wrong with the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl LoadError {
+    fn new(path: &Path, message: impl Into<String>) -> LoadError {
+        LoadError {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// The error as a problem of the manifest key that named the file.
+    pub fn into_problem(self, manifest: &Path, line: Option<usize>, key: &str) -> Problem {
+        Problem::keyed(
+            manifest,
+            line,
+            key,
+            format!("{}: {}", self.path.display(), self.message),
+        )
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+const WASM_MAGIC: &[u8] = b"\0asm";
+
+impl LoadedSolid {
+    /// Loads the component at `path`, checks that it targets the `weft:solid` world of
+    /// this host's contract version, and calls its `describe`.
+    ///
+    /// # Errors
+    /// A [`LoadError`] naming the file: unreadable, not WebAssembly, a core module rather
+    /// than a component, another contract version, missing or mistyped exports, imports
+    /// the host does not offer, a trapping or invalid `describe`.
+    pub async fn load(engine: &SolidEngine, path: &Path) -> Result<LoadedSolid, LoadError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| LoadError::new(path, format!("cannot read the component: {e}")))?;
+        if !bytes.starts_with(WASM_MAGIC) || bytes.len() < 8 {
+            return Err(LoadError::new(
+                path,
+                "not a WebAssembly file (no `\\0asm` header)",
+            ));
+        }
+        // Bytes 4..8 are the version and layer: 1 0 0 0 for a core module, 0x0d 0 1 0
+        // for a component.
+        if bytes[4..8] == [1, 0, 0, 0] {
+            return Err(LoadError::new(
+                path,
+                "a core WebAssembly module, not a component: build it for wasm32-wasip2 \
+                 or componentize it (wasm-tools component new)",
+            ));
+        }
+        let digest = blake3::hash(&bytes).to_hex().to_string();
+        let component = Component::new(engine.wasmtime(), &bytes).map_err(|e| {
+            LoadError::new(path, format!("invalid component: {}", root_message(&e)))
+        })?;
+        check_contract(engine, &component).map_err(|m| LoadError::new(path, m))?;
+        let pre = engine
+            .instantiate_pre(&component)
+            .map_err(|m| LoadError::new(path, m))?;
+        let def = sandbox::describe(engine, &pre)
+            .await
+            .map_err(|m| LoadError::new(path, format!("`describe` failed: {m}")))?;
+        validate_def(&def).map_err(|m| LoadError::new(path, m))?;
+        Ok(LoadedSolid {
+            path: path.to_path_buf(),
+            digest,
+            def: Arc::new(def),
+            pre,
+        })
+    }
+}
+
+/// Checks the component's exports and its `weft:solid` imports against this host's
+/// contract version, so that a component built against another version gets a clear
+/// message rather than a linker error.
+fn check_contract(engine: &SolidEngine, component: &Component) -> Result<(), String> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine.wasmtime())
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let imports: Vec<String> = ty
+        .imports(engine.wasmtime())
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let prefix = format!("{CONTRACT_PACKAGE}/");
+    let other_version = exports
+        .iter()
+        .chain(&imports)
+        .filter_map(|name| name.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split_once('@').map(|(_, v)| v))
+        .find(|version| *version != CONTRACT_VERSION);
+    if let Some(version) = other_version {
+        return Err(format!(
+            "built against {CONTRACT_PACKAGE}@{version}, but this host supports \
+             {CONTRACT_PACKAGE}@{CONTRACT_VERSION}; rebuild the solid with a matching SDK"
+        ));
+    }
+    if !exports.iter().any(|e| e == CONTRACT_EXPORT) {
+        let found = if exports.is_empty() {
+            "nothing".to_owned()
+        } else {
+            exports.join(", ")
+        };
+        return Err(format!(
+            "does not export `{CONTRACT_EXPORT}`, so it is not a weft solid (it exports {found})"
+        ));
+    }
+    Ok(())
+}
+
+/// The innermost message of a wasmtime error, without the chain of contexts.
+pub(crate) fn root_message(error: &wasmtime::Error) -> String {
+    error
+        .chain()
+        .last()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| error.to_string())
+}
+
+fn validate_def(def: &SolidDef) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if !crate::manifest::is_valid_name(&def.name) {
+        problems.push(format!("its name `{}` is not a valid solid name", def.name));
+    }
+    let mut seen = BTreeSet::new();
+    for name in def.inputs.iter().map(|i| &i.name) {
+        if !seen.insert(name) {
+            problems.push(format!("input `{name}` is declared twice"));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for name in def.outputs.iter().map(|o| &o.name) {
+        if !seen.insert(name) {
+            problems.push(format!("output `{name}` is declared twice"));
+        }
+    }
+    if let Some(schema) = &def.config_schema
+        && let Err(e) = jsonschema::validator_for(schema)
+    {
+        problems.push(format!("its config schema is not a valid JSON Schema: {e}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "its definition is invalid: {}",
+            problems.join("; ")
+        ))
+    }
+}
+
+/// Converts metadata from the contract's form.
+pub(crate) fn metadata_from_wit(entries: Vec<sandbox::wit::MetadataEntry>) -> Vec<MetadataEntry> {
+    use sandbox::wit::MetadataValue as W;
+    entries
+        .into_iter()
+        .map(|e| MetadataEntry {
+            label: e.label,
+            value: match e.value {
+                W::Text(s) => MetadataValue::Text(s),
+                W::Markdown(s) => MetadataValue::Markdown(s),
+                W::Url(s) => MetadataValue::Url(s),
+                W::Path(s) => MetadataValue::Path(s),
+                W::Json(s) => MetadataValue::Json(s),
+                W::Integer(i) => MetadataValue::Integer(i),
+                W::Float(x) => MetadataValue::Float(x),
+                W::Boolean(b) => MetadataValue::Boolean(b),
+            },
+        })
+        .collect()
+}
