@@ -16,8 +16,10 @@
 //! The attribute generates the solid's definition (`describe`) from the signature: every
 //! parameter but the `&Context` is an input named after it, typed by its Rust type; the
 //! return value is the output `result` (rename it with `output = "name"`, or declare
-//! several with `outputs(a: T = "description", b: U)` and return a tuple). The function
-//! may return `T` or `Result<T, E>` for any error `E` that converts into [`Failure`].
+//! several with `outputs(a: T = "description", b: U)` and return a tuple). Outputs the
+//! solid produces early with [`Context::yield_output`] are declared with
+//! `yields(name: T = "description")`. The function may return `T` or `Result<T, E>` for
+//! any error `E` that converts into [`Failure`].
 //! The doc comment becomes the description. Build the crate as a `cdylib` for
 //! `wasm32-wasip2` and the `.wasm` file is a component ready for `weft run`.
 //!

@@ -42,6 +42,7 @@ pub struct SolidDecl {
     /// The `.wasm` component, resolved against the manifest's directory.
     pub wasm: PathBuf,
     pub build: Option<BuildRecipe>,
+    /// Where `wasm` is declared (`solids.<name>.wasm`).
     pub at: Location,
 }
 
@@ -347,7 +348,7 @@ impl Reader<'_> {
                         name: name.to_owned(),
                         wasm: self.dir.join(wasm),
                         build: own_build,
-                        at,
+                        at: self.location(decl, "wasm", &join(&key, "wasm")),
                     });
                 }
             }
@@ -429,14 +430,19 @@ impl Reader<'_> {
             None => self.problem(&at, "missing key `solids`: the pipeline's solid instances"),
             // The short form: a list of solid names, each instantiated once under its name.
             Some(item) if item.as_array().is_some() => {
-                let step_at = self.location(decl, "solids", &solids_key);
+                let line = self.location(decl, "solids", &solids_key).line;
                 for solid in self.string_list(decl, "solids", key).unwrap_or_default() {
+                    // Keyed as the long form would be, so hints name a key the user can write.
+                    let at = Location {
+                        line,
+                        key: join(&solids_key, &solid),
+                    };
                     steps.push(StepDecl {
                         alias: solid.clone(),
                         solid,
                         inputs: Vec::new(),
                         config: None,
-                        at: step_at.clone(),
+                        at,
                     });
                 }
             }

@@ -83,11 +83,9 @@ pub async fn plan(
             Ok(l) => {
                 loaded.insert(solid.name.as_str(), l);
             }
-            Err(e) => problems.push(e.into_problem(
-                &manifest.path,
-                Some(solid.at.line),
-                &format!("{}.wasm", solid.at.key),
-            )),
+            Err(e) => {
+                problems.push(e.into_problem(&manifest.path, Some(solid.at.line), &solid.at.key))
+            }
         }
     }
     if !problems.is_empty() {
@@ -415,10 +413,9 @@ impl Planner<'_> {
                 .filter(|i| !order.contains(i))
                 .map(|i| steps[i].key.as_str())
                 .collect();
-            problems.push(
-                self.problem(
-                    &self.decl.at,
-                    format!(
+            problems.push(self.problem(
+                &self.decl.at,
+                format!(
                         "the wiring has a cycle through steps {}",
                         stuck
                             .iter()
@@ -426,8 +423,7 @@ impl Planner<'_> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                ),
-            );
+            ));
         }
         order
     }
@@ -483,11 +479,14 @@ fn resolve_config(
         if config.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(config);
         }
-        return Err(vec![Problem::new(
-            file,
-            Some(&key),
-            format!("solid `{}` takes no config", solid.def.name),
-        )]);
+        let line = (run_config.is_none() && at.line > 0).then_some(at.line);
+        let message = format!("solid `{}` takes no config", solid.def.name);
+        return Err(vec![Problem {
+            file: file.to_path_buf(),
+            line,
+            key: Some(key),
+            message,
+        }]);
     };
     config::fill_defaults(schema, &mut config);
     let errors = config::validate(schema, &config);
@@ -495,6 +494,12 @@ fn resolve_config(
         return Ok(config);
     }
     let line = (run_config.is_none() && at.line > 0).then_some(at.line);
+    // With no config given at all, the fix is to give one; say so.
+    let hint = if run_config.is_none() && manifest_config.is_none() {
+        " (give it in a run config: --config FILE)"
+    } else {
+        ""
+    };
     Err(errors
         .into_iter()
         .map(|(path, message)| {
@@ -507,7 +512,7 @@ fn resolve_config(
                 file: file.to_path_buf(),
                 line,
                 key: Some(key),
-                message,
+                message: format!("{message}{hint}"),
             }
         })
         .collect())

@@ -28,7 +28,7 @@ pub fn build_stale(
                 problems.push(Problem::keyed(
                     &manifest.path,
                     Some(solid.at.line),
-                    &format!("{}.wasm", solid.at.key),
+                    &solid.at.key,
                     format!(
                         "{}: no such file, and the manifest gives no `build` recipe for it",
                         solid.wasm.display()
@@ -64,11 +64,17 @@ pub fn build_stale(
             continue;
         }
         for solid in group {
-            if !solid.wasm.exists() {
+            // A build tool that finds nothing to do (cargo after a `touch`) leaves the file
+            // older than its sources; mark it fresh so the next run does not rebuild.
+            let refreshed = std::fs::File::options()
+                .write(true)
+                .open(&solid.wasm)
+                .and_then(|f| f.set_modified(SystemTime::now()));
+            if refreshed.is_err() {
                 problems.push(Problem::keyed(
                     &manifest.path,
                     Some(solid.at.line),
-                    &format!("{}.wasm", solid.at.key),
+                    &solid.at.key,
                     format!(
                         "{}: the build succeeded but did not produce this file",
                         solid.wasm.display()

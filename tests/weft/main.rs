@@ -1,1 +1,9 @@
+//! weft end to end: real solids built from source, run through the host library and the
+//! `weft` binary, recorded in real redb files.
 
+mod cli;
+mod contract;
+mod failures;
+mod loading;
+mod manifest_cases;
+mod serial;

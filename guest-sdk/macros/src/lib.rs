@@ -51,6 +51,14 @@ impl Parse for OutputSpec {
     }
 }
 
+/// `(name: Type = "description", ...)`.
+fn parse_specs(meta: &syn::meta::ParseNestedMeta) -> syn::Result<Vec<OutputSpec>> {
+    let content;
+    parenthesized!(content in meta.input);
+    let specs = Punctuated::<OutputSpec, Token![,]>::parse_terminated(&content)?;
+    Ok(specs.into_iter().collect())
+}
+
 #[derive(Default)]
 struct SolidAttrs {
     name: Option<LitStr>,
@@ -58,6 +66,7 @@ struct SolidAttrs {
     version: Option<LitStr>,
     output: Option<LitStr>,
     outputs: Option<Vec<OutputSpec>>,
+    yields: Vec<OutputSpec>,
     input_descriptions: Vec<(Ident, LitStr)>,
     config_schema: Option<LitStr>,
     capabilities: Vec<LitStr>,
@@ -77,12 +86,8 @@ impl SolidAttrs {
             "version" => self.version = Some(meta.value()?.parse()?),
             "output" => self.output = Some(meta.value()?.parse()?),
             "config_schema" => self.config_schema = Some(meta.value()?.parse()?),
-            "outputs" => {
-                let content;
-                parenthesized!(content in meta.input);
-                let specs = Punctuated::<OutputSpec, Token![,]>::parse_terminated(&content)?;
-                self.outputs = Some(specs.into_iter().collect());
-            }
+            "outputs" => self.outputs = Some(parse_specs(&meta)?),
+            "yields" => self.yields = parse_specs(&meta)?,
             "inputs" => meta.parse_nested_meta(|input| {
                 let name = input.path.require_ident()?.clone();
                 self.input_descriptions
@@ -112,7 +117,7 @@ impl SolidAttrs {
             _ => {
                 return Err(meta.error(
                     "unknown key: expected one of name, description, version, output, \
-                     outputs, inputs, config_schema, capabilities, tags",
+                     outputs, yields, inputs, config_schema, capabilities, tags",
                 ));
             }
         }
@@ -249,7 +254,7 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
             }]
         }
     };
-    let output_defs = outputs.iter().map(|o| {
+    let output_defs = outputs.iter().chain(&attrs.yields).map(|o| {
         let (name, ty) = (o.name.to_string(), &o.ty);
         let desc = o
             .description

@@ -33,6 +33,7 @@ struct Config {
         flag: bool,
         nothing: Option<String> = "Never produced"
     ),
+    yields(echo: String = "The text, shouted if the config says so"),
     tags(team = "weft", kind = "test")
 )]
 #[allow(clippy::type_complexity)]

@@ -14,7 +14,7 @@ struct Config {
 /// Misbehaves in the way its config asks for.
 #[solid(
     config_schema = r#"{"type":"object","properties":{"mode":{"type":"string","enum":["ok","fail","panic","trap","bad_yield","wrong_type","missing"]}},"required":["mode"]}"#,
-    outputs(out: Value = "The input, passed through")
+    yields(out: Value = "The input, passed through")
 )]
 fn faulty(ctx: &Context, input: Option<Value>) -> Result<(), Failure> {
     let config: Config = ctx.config()?;

@@ -3,7 +3,7 @@
 use weft_guest::{Context, Failure, solid};
 
 /// Yields the greeting "Hello".
-#[solid(outputs(greeting: String = "The word to greet with"))]
+#[solid(yields(greeting: String = "The word to greet with"))]
 fn hello_world(ctx: &Context) -> Result<(), Failure> {
     ctx.yield_output("greeting", "Hello".to_string())
 }
