@@ -354,6 +354,12 @@ impl Reader<'_> {
             }
         }
 
+        // Every declared name, even of solids with errors, so that a bad solid is not
+        // reported again as unknown by each step that uses it.
+        let declared: Vec<String> = match root.get("solids").and_then(Item::as_table_like) {
+            Some(table) => table.iter().map(|(name, _)| name.to_owned()).collect(),
+            None => Vec::new(),
+        };
         let mut pipelines = Vec::new();
         if let Some(table) = self.sub_table(root, "pipelines", "") {
             for (name, item) in table.iter() {
@@ -364,7 +370,7 @@ impl Reader<'_> {
                     self.problem(&at, format!("expected a table, found {}", item.type_name()));
                     continue;
                 };
-                if let Some(pipeline) = self.pipeline(name, decl, &key, at, &solids) {
+                if let Some(pipeline) = self.pipeline(name, decl, &key, at, &declared) {
                     pipelines.push(pipeline);
                 }
             }
@@ -420,7 +426,7 @@ impl Reader<'_> {
         decl: &dyn TableLike,
         key: &str,
         at: Location,
-        solids: &[SolidDecl],
+        solids: &[String],
     ) -> Option<PipelineDecl> {
         self.check_keys(decl, key, &["description", "solids"]);
         let description = self.string(decl, "description", key).unwrap_or_default();
@@ -470,18 +476,16 @@ impl Reader<'_> {
             if !seen.insert(step.alias.as_str()) {
                 self.problem(&step.at, format!("step `{}` is declared twice", step.alias));
             }
-            if !solids.iter().any(|s| s.name == step.solid) {
-                let known = solids
-                    .iter()
-                    .map(|s| format!("`{}`", s.name))
-                    .collect::<Vec<_>>();
+            if !solids.contains(&step.solid) {
+                let declared = if solids.is_empty() {
+                    "the manifest declares no solids".to_owned()
+                } else {
+                    let names: Vec<String> = solids.iter().map(|s| format!("`{s}`")).collect();
+                    format!("declared: {}", names.join(", "))
+                };
                 self.problem(
                     &step.at,
-                    format!(
-                        "no solid named `{}` is declared (declared: {})",
-                        step.solid,
-                        known.join(", ")
-                    ),
+                    format!("no solid named `{}` is declared ({declared})", step.solid),
                 );
             }
         }

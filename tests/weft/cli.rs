@@ -125,3 +125,21 @@ config = { mode = "fail" }
     let usage = weft(&["run", "--no-such-flag"]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn the_embedding_example_runs_the_serial_pipeline() {
+    let _ = weft_tests::guest("hello_world");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["run", "--quiet", "-p", "weft-embed-example"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.contains("salutation.result = Some(Text(\"Hello Dagster!\"))"),
+        "{out}"
+    );
+    assert!(out.contains("8 events are in"), "{out}");
+}
