@@ -16,8 +16,7 @@ impl Inputs {
     pub fn new(raw: Vec<NamedValue>) -> Result<Inputs, wit::Failure> {
         let mut values = Vec::with_capacity(raw.len());
         for NamedValue { name, value } in raw {
-            let value = Value::from_wit(value)
-                .map_err(|e| Failure::new(format!("input `{name}`: {e}")).into_wit())?;
+            let value = Value::from_wit(value).map_err(|e| Failure::new(format!("input `{name}`: {e}")).into_wit())?;
             values.push((name, Some(value)));
         }
         Ok(Inputs { values })
@@ -25,12 +24,7 @@ impl Inputs {
 
     /// Every value fed to `name`, in order, converted to the parameter's type.
     pub fn take<T: Input>(&mut self, name: &str) -> Result<T, wit::Failure> {
-        let fed = self
-            .values
-            .iter_mut()
-            .filter(|(n, _)| n == name)
-            .filter_map(|(_, v)| v.take())
-            .collect();
+        let fed = self.values.iter_mut().filter(|(n, _)| n == name).filter_map(|(_, v)| v.take()).collect();
         T::from_values(fed).map_err(|e| Failure::new(format!("input `{name}`: {e}")).into_wit())
     }
 }
@@ -46,21 +40,13 @@ pub fn input_def<T: Input>(name: &str, description: &str) -> wit::InputDef {
 }
 
 pub fn output_def<T: OutputValue>(name: &str, description: &str) -> wit::OutputDef {
-    wit::OutputDef {
-        name: name.to_owned(),
-        description: description.to_owned(),
-        type_: T::TYPE,
-        optional: T::OPTIONAL,
-    }
+    wit::OutputDef { name: name.to_owned(), description: description.to_owned(), type_: T::TYPE, optional: T::OPTIONAL }
 }
 
 /// Appends a returned output unless it is an optional one left empty.
 pub fn push_output<T: OutputValue>(outputs: &mut Vec<NamedValue>, name: &str, value: T) {
     if let Some(value) = value.into_output() {
-        outputs.push(NamedValue {
-            name: name.to_owned(),
-            value: value.into_wit(),
-        });
+        outputs.push(NamedValue { name: name.to_owned(), value: value.into_wit() });
     }
 }
 
@@ -87,9 +73,6 @@ pub fn solid_def(
         outputs,
         config_schema: config_schema.map(str::to_owned),
         capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
-        tags: tags
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
+        tags: tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
     }
 }

@@ -151,13 +151,7 @@ impl From<bool> for Metadata {
 }
 
 fn entries(metadata: Vec<(String, Metadata)>) -> Vec<wit::MetadataEntry> {
-    metadata
-        .into_iter()
-        .map(|(label, value)| wit::MetadataEntry {
-            label,
-            value: value.into_wit(),
-        })
-        .collect()
+    metadata.into_iter().map(|(label, value)| wit::MetadataEntry { label, value: value.into_wit() }).collect()
 }
 
 /// A structured failure: the step fails with this message and metadata.
@@ -173,11 +167,7 @@ pub struct Failure {
 impl Failure {
     /// A failure that is not worth retrying.
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            retryable: false,
-            metadata: Vec::new(),
-        }
+        Failure { message: message.into(), retryable: false, metadata: Vec::new() }
     }
 
     /// Marks the failure as one that trying again might fix.
@@ -194,11 +184,7 @@ impl Failure {
 
     #[doc(hidden)]
     pub fn into_wit(self) -> wit::Failure {
-        wit::Failure {
-            message: self.message,
-            retryable: self.retryable,
-            metadata: entries(self.metadata),
-        }
+        wit::Failure { message: self.message, retryable: self.retryable, metadata: entries(self.metadata) }
     }
 }
 
@@ -220,12 +206,7 @@ pub struct ExpectationResult {
 impl ExpectationResult {
     /// A check named `label` that held (`success`) or not.
     pub fn new(label: impl Into<String>, success: bool) -> ExpectationResult {
-        ExpectationResult {
-            success,
-            label: label.into(),
-            description: None,
-            metadata: Vec::new(),
-        }
+        ExpectationResult { success, label: label.into(), description: None, metadata: Vec::new() }
     }
 
     /// Says what was checked.
@@ -261,11 +242,7 @@ pub struct Materialization {
 impl Materialization {
     /// A materialization of the asset `asset_key` (segments joined by `/`).
     pub fn new(asset_key: impl Into<String>) -> Materialization {
-        Materialization {
-            asset_key: asset_key.into(),
-            description: None,
-            metadata: Vec::new(),
-        }
+        Materialization { asset_key: asset_key.into(), description: None, metadata: Vec::new() }
     }
 
     /// Says what was materialized.

@@ -28,9 +28,9 @@ impl Value {
             wit::Value::Float(f) => Value::Float(f),
             wit::Value::Text(s) => Value::Text(s),
             wit::Value::Bytes(b) => Value::Bytes(b),
-            wit::Value::Json(s) => Value::Json(
-                serde_json::from_str(&s).map_err(|e| format!("invalid JSON value: {e}"))?,
-            ),
+            wit::Value::Json(s) => {
+                Value::Json(serde_json::from_str(&s).map_err(|e| format!("invalid JSON value: {e}"))?)
+            }
         })
     }
 
@@ -202,9 +202,9 @@ impl<T: Serialize + DeserializeOwned> SolidType for Json<T> {
     }
     fn from_value(value: Value) -> Result<Self, String> {
         match value {
-            Value::Json(j) => serde_json::from_value(j)
-                .map(Json)
-                .map_err(|e| format!("json does not match the expected shape: {e}")),
+            Value::Json(j) => {
+                serde_json::from_value(j).map(Json).map_err(|e| format!("json does not match the expected shape: {e}"))
+            }
             other => mismatch("json", &other),
         }
     }
@@ -257,11 +257,7 @@ impl<T: SolidType> Input for Many<T> {
     const OPTIONAL: bool = true;
     const MULTIPLE: bool = true;
     fn from_values(values: Vec<Value>) -> Result<Self, String> {
-        values
-            .into_iter()
-            .map(T::from_value)
-            .collect::<Result<_, _>>()
-            .map(Many)
+        values.into_iter().map(T::from_value).collect::<Result<_, _>>().map(Many)
     }
 }
 

@@ -24,32 +24,17 @@ impl RunConfig {
     /// # Errors
     /// [`Problems`] naming the file and every bad key.
     pub fn load(path: &Path) -> Result<RunConfig, Problems> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Problems::one(Problem::new(
-                path,
-                None,
-                format!("cannot read the run config: {e}"),
-            ))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Problems::one(Problem::new(path, None, format!("cannot read the run config: {e}"))))?;
         let json = if path.extension().is_some_and(|e| e == "toml") {
-            let doc = toml_edit::Document::parse(text.as_str()).map_err(|e| {
-                Problems::one(Problem::new(path, None, e.message().trim().to_owned()))
-            })?;
+            let doc = toml_edit::Document::parse(text.as_str())
+                .map_err(|e| Problems::one(Problem::new(path, None, e.message().trim().to_owned())))?;
             crate::manifest::toml_to_json(doc.as_item()).ok_or_else(|| {
-                Problems::one(Problem::new(
-                    path,
-                    None,
-                    "dates and times are not supported in run config",
-                ))
+                Problems::one(Problem::new(path, None, "dates and times are not supported in run config"))
             })?
         } else {
-            serde_json::from_str(&text).map_err(|e| {
-                Problems::one(Problem::at_line(
-                    path,
-                    Some(e.line()),
-                    format!("invalid JSON: {e}"),
-                ))
-            })?
+            serde_json::from_str(&text)
+                .map_err(|e| Problems::one(Problem::at_line(path, Some(e.line()), format!("invalid JSON: {e}"))))?
         };
         RunConfig::from_json(&json, Some(path))
     }
@@ -61,16 +46,9 @@ impl RunConfig {
     pub fn from_json(json: &Json, source: Option<&Path>) -> Result<RunConfig, Problems> {
         let file = source.unwrap_or(Path::new("<run config>"));
         let mut problems = Vec::new();
-        let mut config = RunConfig {
-            source: source.map(Path::to_path_buf),
-            ..RunConfig::default()
-        };
+        let mut config = RunConfig { source: source.map(Path::to_path_buf), ..RunConfig::default() };
         let Some(top) = json.as_object() else {
-            return Err(Problems::one(Problem::new(
-                file,
-                None,
-                "run config must be a table",
-            )));
+            return Err(Problems::one(Problem::new(file, None, "run config must be a table")));
         };
         for (key, value) in top {
             match key.as_str() {
@@ -92,19 +70,11 @@ impl RunConfig {
                                         }
                                     }
                                 }
-                                None => problems.push(Problem::new(
-                                    file,
-                                    Some(&at),
-                                    "expected a table with `config`",
-                                )),
+                                None => problems.push(Problem::new(file, Some(&at), "expected a table with `config`")),
                             }
                         }
                     }
-                    None => problems.push(Problem::new(
-                        file,
-                        Some("solids"),
-                        "expected a table of step aliases",
-                    )),
+                    None => problems.push(Problem::new(file, Some("solids"), "expected a table of step aliases")),
                 },
                 "tags" => match value.as_object() {
                     Some(tags) => {
@@ -121,33 +91,18 @@ impl RunConfig {
                             }
                         }
                     }
-                    None => problems.push(Problem::new(
-                        file,
-                        Some("tags"),
-                        "expected a table of strings",
-                    )),
+                    None => problems.push(Problem::new(file, Some("tags"), "expected a table of strings")),
                 },
-                other => problems.push(Problem::new(
-                    file,
-                    Some(other),
-                    "unknown key; expected `solids` or `tags`",
-                )),
+                other => problems.push(Problem::new(file, Some(other), "unknown key; expected `solids` or `tags`")),
             }
         }
-        if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(Problems(problems))
-        }
+        if problems.is_empty() { Ok(config) } else { Err(Problems(problems)) }
     }
 
     /// The JSON form recorded with the run.
     pub fn to_json(&self) -> Json {
-        let solids: Map<String, Json> = self
-            .solids
-            .iter()
-            .map(|(alias, c)| (alias.clone(), serde_json::json!({ "config": c })))
-            .collect();
+        let solids: Map<String, Json> =
+            self.solids.iter().map(|(alias, c)| (alias.clone(), serde_json::json!({ "config": c }))).collect();
         serde_json::json!({ "solids": solids, "tags": self.tags })
     }
 }
@@ -172,10 +127,8 @@ pub(crate) fn merge(base: &mut Json, over: &Json) {
 /// Fills in the `default` of every property the schema declares and the config lacks,
 /// recursing into nested objects.
 pub(crate) fn fill_defaults(schema: &Json, config: &mut Json) {
-    let (Some(properties), Some(object)) = (
-        schema.get("properties").and_then(Json::as_object),
-        config.as_object_mut(),
-    ) else {
+    let (Some(properties), Some(object)) = (schema.get("properties").and_then(Json::as_object), config.as_object_mut())
+    else {
         return;
     };
     for (name, property) in properties {
@@ -204,20 +157,13 @@ pub(crate) fn validate(schema: &Json, config: &Json) -> Vec<(String, String)> {
     let validator = match jsonschema::validator_for(schema) {
         Ok(v) => v,
         Err(e) => {
-            return vec![(
-                String::new(),
-                format!("the solid's config schema is invalid: {e}"),
-            )];
+            return vec![(String::new(), format!("the solid's config schema is invalid: {e}"))];
         }
     };
     validator
         .iter_errors(config)
         .map(|e| {
-            let pointer = e
-                .instance_path()
-                .as_str()
-                .trim_start_matches('/')
-                .replace('/', ".");
+            let pointer = e.instance_path().as_str().trim_start_matches('/').replace('/', ".");
             (pointer, e.to_string())
         })
         .collect()
@@ -245,10 +191,7 @@ mod tests {
     fn defaults_are_filled_in_nested_objects_too() {
         let mut config = json!({"iterations": 1});
         fill_defaults(&schema(), &mut config);
-        assert_eq!(
-            config,
-            json!({"iterations": 1, "word": "hello", "nested": {"depth": 2}})
-        );
+        assert_eq!(config, json!({"iterations": 1, "word": "hello", "nested": {"depth": 2}}));
         assert!(validate(&schema(), &config).is_empty());
     }
 
@@ -256,21 +199,12 @@ mod tests {
     fn every_violation_is_listed_with_its_path() {
         let errors = validate(&schema(), &json!({"iterations": "three", "colour": 1}));
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(
-            errors
-                .iter()
-                .any(|(path, m)| path == "iterations" && m.contains("integer")),
-            "{errors:?}"
-        );
+        assert!(errors.iter().any(|(path, m)| path == "iterations" && m.contains("integer")), "{errors:?}");
     }
 
     #[test]
     fn run_config_of_the_wrong_shape_is_refused_key_by_key() {
-        let err = RunConfig::from_json(
-            &json!({"solids": {"a": {"confg": {}}}, "executor": 1}),
-            None,
-        )
-        .unwrap_err();
+        let err = RunConfig::from_json(&json!({"solids": {"a": {"confg": {}}}, "executor": 1}), None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("`solids.a.confg`: unknown key"), "{text}");
         assert!(text.contains("`executor`: unknown key"), "{text}");

@@ -55,10 +55,7 @@ pub struct Batch {
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.run.is_none()
-            && self.events.is_empty()
-            && self.outputs.is_empty()
-            && self.compute_logs.is_empty()
+        self.run.is_none() && self.events.is_empty() && self.outputs.is_empty() && self.compute_logs.is_empty()
     }
 }
 
@@ -69,22 +66,15 @@ impl Db {
     /// [`Error::Db`] when the file cannot be opened, is not a weft store, or was written
     /// by a newer weft.
     pub fn open(path: &Path) -> Result<Db> {
-        let fail = |message: String| Error::Db {
-            path: path.to_path_buf(),
-            message,
-        };
+        let fail = |message: String| Error::Db { path: path.to_path_buf(), message };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| fail(format!("cannot create its directory: {e}")))?;
+            std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create its directory: {e}")))?;
         }
         let db = Database::builder()
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
             .create(path)
             .map_err(|e| fail(format!("cannot open: {e}")))?;
-        let db = Db {
-            path: path.to_path_buf(),
-            db,
-        };
+        let db = Db { path: path.to_path_buf(), db };
         db.check_format()?;
         Ok(db)
     }
@@ -95,10 +85,7 @@ impl Db {
     }
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
-        Error::Db {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+        Error::Db { path: self.path.clone(), message: e.to_string() }
     }
 
     /// Records the format version in a new file; refuses a file of another version.
@@ -106,19 +93,13 @@ impl Db {
         let tx = self.db.begin_write().map_err(|e| self.err(e))?;
         {
             let mut meta = tx.open_table(META).map_err(|e| self.err(e))?;
-            let found = meta
-                .get("format_version")
-                .map_err(|e| self.err(e))?
-                .map(|v| v.value().to_vec());
+            let found = meta.get("format_version").map_err(|e| self.err(e))?.map(|v| v.value().to_vec());
             match found {
                 None => {
-                    meta.insert("format_version", FORMAT_VERSION.to_le_bytes().as_slice())
-                        .map_err(|e| self.err(e))?;
+                    meta.insert("format_version", FORMAT_VERSION.to_le_bytes().as_slice()).map_err(|e| self.err(e))?;
                 }
                 Some(bytes) => {
-                    let version = <[u8; 4]>::try_from(bytes.as_slice())
-                        .map(u32::from_le_bytes)
-                        .unwrap_or(u32::MAX);
+                    let version = <[u8; 4]>::try_from(bytes.as_slice()).map(u32::from_le_bytes).unwrap_or(u32::MAX);
                     if version != FORMAT_VERSION {
                         return Err(self.err(format!(
                             "written in format version {version}; this weft reads version {FORMAT_VERSION}"
@@ -149,16 +130,13 @@ impl Db {
             if let Some(run) = &batch.run {
                 let mut runs = tx.open_table(RUNS).map_err(|e| self.err(e))?;
                 let json = serde_json::to_vec(run).map_err(|e| self.err(e))?;
-                runs.insert(run.id.0, json.as_slice())
-                    .map_err(|e| self.err(e))?;
+                runs.insert(run.id.0, json.as_slice()).map_err(|e| self.err(e))?;
             }
             if !batch.events.is_empty() {
                 let mut events = tx.open_table(EVENTS).map_err(|e| self.err(e))?;
                 for event in &batch.events {
                     let json = serde_json::to_vec(event).map_err(|e| self.err(e))?;
-                    events
-                        .insert((run_id.0, event.seq), json.as_slice())
-                        .map_err(|e| self.err(e))?;
+                    events.insert((run_id.0, event.seq), json.as_slice()).map_err(|e| self.err(e))?;
                 }
             }
             if !batch.outputs.is_empty() {
@@ -168,20 +146,15 @@ impl Db {
                     let encoded = value.encode();
                     let digest = *blake3::hash(&encoded).as_bytes();
                     if blobs.get(digest).map_err(|e| self.err(e))?.is_none() {
-                        blobs
-                            .insert(digest, encoded.as_slice())
-                            .map_err(|e| self.err(e))?;
+                        blobs.insert(digest, encoded.as_slice()).map_err(|e| self.err(e))?;
                     }
-                    outputs
-                        .insert((run_id.0, step.as_str(), output.as_str()), digest)
-                        .map_err(|e| self.err(e))?;
+                    outputs.insert((run_id.0, step.as_str(), output.as_str()), digest).map_err(|e| self.err(e))?;
                 }
             }
             if !batch.compute_logs.is_empty() {
                 let mut logs = tx.open_table(COMPUTE_LOGS).map_err(|e| self.err(e))?;
                 for (step, stream, bytes) in &batch.compute_logs {
-                    logs.insert((run_id.0, step.as_str(), *stream as u8), bytes.as_slice())
-                        .map_err(|e| self.err(e))?;
+                    logs.insert((run_id.0, step.as_str(), *stream as u8), bytes.as_slice()).map_err(|e| self.err(e))?;
                 }
             }
         }
@@ -214,8 +187,7 @@ impl Db {
             .get(id.0)
             .map_err(|e| self.err(e))?
             .ok_or_else(|| Error::NotFound(format!("no run {id} in {}", self.path.display())))?;
-        serde_json::from_slice(json.value())
-            .map_err(|e| self.err(format!("run {id} is unreadable: {e}")))
+        serde_json::from_slice(json.value()).map_err(|e| self.err(format!("run {id} is unreadable: {e}")))
     }
 
     /// Finds the run whose id starts with `prefix` (case-insensitive), as git does with
@@ -225,22 +197,12 @@ impl Db {
     /// [`Error::NotFound`] when no run or several runs match.
     pub fn resolve_run(&self, prefix: &str) -> Result<RunId> {
         let wanted = prefix.to_ascii_uppercase();
-        let matches: Vec<RunId> = self
-            .runs()?
-            .into_iter()
-            .map(|r| r.id)
-            .filter(|id| id.to_string().starts_with(&wanted))
-            .collect();
+        let matches: Vec<RunId> =
+            self.runs()?.into_iter().map(|r| r.id).filter(|id| id.to_string().starts_with(&wanted)).collect();
         match matches.as_slice() {
             [one] => Ok(*one),
-            [] => Err(Error::NotFound(format!(
-                "no run matches `{prefix}` in {}",
-                self.path.display()
-            ))),
-            many => Err(Error::NotFound(format!(
-                "`{prefix}` matches {} runs; give more of the id",
-                many.len()
-            ))),
+            [] => Err(Error::NotFound(format!("no run matches `{prefix}` in {}", self.path.display()))),
+            many => Err(Error::NotFound(format!("`{prefix}` matches {} runs; give more of the id", many.len()))),
         }
     }
 
@@ -249,10 +211,7 @@ impl Db {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;
         let events = tx.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        for entry in events
-            .range((id.0, 0)..=(id.0, u64::MAX))
-            .map_err(|e| self.err(e))?
-        {
+        for entry in events.range((id.0, 0)..=(id.0, u64::MAX)).map_err(|e| self.err(e))? {
             let (_, json) = entry.map_err(|e| self.err(e))?;
             out.push(
                 serde_json::from_slice(json.value())
@@ -266,24 +225,17 @@ impl Db {
     pub fn output(&self, id: RunId, step: &str, output: &str) -> Result<Option<Value>> {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;
         let outputs = tx.open_table(OUTPUTS).map_err(|e| self.err(e))?;
-        let Some(digest) = outputs
-            .get((id.0, step, output))
-            .map_err(|e| self.err(e))?
-            .map(|d| d.value())
-        else {
+        let Some(digest) = outputs.get((id.0, step, output)).map_err(|e| self.err(e))?.map(|d| d.value()) else {
             return Ok(None);
         };
         let blobs = tx.open_table(BLOBS).map_err(|e| self.err(e))?;
-        let blob = blobs.get(digest).map_err(|e| self.err(e))?.ok_or_else(|| {
-            self.err(format!(
-                "the blob of {step}.{output} in run {id} is missing"
-            ))
-        })?;
-        Value::decode(blob.value()).map(Some).ok_or_else(|| {
-            self.err(format!(
-                "the blob of {step}.{output} in run {id} is corrupt"
-            ))
-        })
+        let blob = blobs
+            .get(digest)
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| self.err(format!("the blob of {step}.{output} in run {id} is missing")))?;
+        Value::decode(blob.value())
+            .map(Some)
+            .ok_or_else(|| self.err(format!("the blob of {step}.{output} in run {id} is corrupt")))
     }
 
     /// A step's captured stdout or stderr (empty when it wrote nothing).
@@ -331,9 +283,7 @@ mod tests {
                     seq: 0,
                     timestamp: 5,
                     step: None,
-                    kind: EventKind::RunStarted {
-                        pipeline: "p".into(),
-                    },
+                    kind: EventKind::RunStarted { pipeline: "p".into() },
                 }],
                 outputs: vec![("a".into(), "out".into(), Value::Text("hi".into()))],
                 compute_logs: vec![("a".into(), Stream::Stdout, b"printed".to_vec())],
@@ -343,17 +293,10 @@ mod tests {
         let db = Db::open(&path).unwrap();
         assert_eq!(db.run(id).unwrap(), record(id));
         assert_eq!(db.events(id).unwrap().len(), 1);
-        assert_eq!(
-            db.output(id, "a", "out").unwrap(),
-            Some(Value::Text("hi".into()))
-        );
+        assert_eq!(db.output(id, "a", "out").unwrap(), Some(Value::Text("hi".into())));
         assert_eq!(db.output(id, "a", "nope").unwrap(), None);
         assert_eq!(db.compute_log(id, "a", Stream::Stdout).unwrap(), b"printed");
-        assert_eq!(
-            db.resolve_run(&id.to_string()[..10].to_lowercase())
-                .unwrap(),
-            id
-        );
+        assert_eq!(db.resolve_run(&id.to_string()[..10].to_lowercase()).unwrap(), id);
         assert!(matches!(db.resolve_run("ZZZZ"), Err(Error::NotFound(_))));
     }
 
@@ -364,10 +307,7 @@ mod tests {
         {
             let db = Database::create(&path).unwrap();
             let tx = db.begin_write().unwrap();
-            tx.open_table(META)
-                .unwrap()
-                .insert("format_version", 99u32.to_le_bytes().as_slice())
-                .unwrap();
+            tx.open_table(META).unwrap().insert("format_version", 99u32.to_le_bytes().as_slice()).unwrap();
             tx.commit().unwrap();
         }
         let err = Db::open(&path).unwrap_err().to_string();
@@ -378,11 +318,7 @@ mod tests {
     fn a_file_that_is_not_a_store_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("weft.redb");
-        std::fs::write(
-            &path,
-            b"this is not a database, just some text that is long enough",
-        )
-        .unwrap();
+        std::fs::write(&path, b"this is not a database, just some text that is long enough").unwrap();
         assert!(Db::open(&path).is_err());
     }
 }

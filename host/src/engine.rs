@@ -52,11 +52,8 @@ impl SolidEngine {
         // with a WASI context that grants nothing (see sandbox.rs).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::Host(format!("cannot link WASI: {e}")))?;
-        crate::sandbox::wit::context_add_to_linker::<StepState, HasSelf<StepState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| Error::Host(format!("cannot link weft:solid/context: {e}")))?;
+        crate::sandbox::wit::context_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
+            .map_err(|e| Error::Host(format!("cannot link weft:solid/context: {e}")))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (ticking_engine, stop) = (engine.clone(), ticker_stop.clone());
@@ -69,11 +66,7 @@ impl SolidEngine {
                 }
             })
             .map_err(|e| Error::Host(format!("cannot start the epoch thread: {e}")))?;
-        Ok(SolidEngine {
-            engine,
-            linker,
-            ticker_stop,
-        })
+        Ok(SolidEngine { engine, linker, ticker_stop })
     }
 
     /// The wasmtime engine.
@@ -84,17 +77,12 @@ impl SolidEngine {
     /// Resolves the component's imports against the linker, once, so that each step
     /// only has to instantiate.
     pub(crate) fn instantiate_pre(&self, component: &Component) -> Result<SolidPre, String> {
-        let pre = self.linker.instantiate_pre(component).map_err(|e| {
-            format!(
-                "imports something this host does not offer: {}",
-                crate::solid::root_message(&e)
-            )
-        })?;
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| format!("imports something this host does not offer: {}", crate::solid::root_message(&e)))?;
         SolidPre::new(pre).map_err(|e| {
-            format!(
-                "does not match the weft:solid@{CONTRACT_VERSION} contract: {}",
-                crate::solid::root_message(&e)
-            )
+            format!("does not match the weft:solid@{CONTRACT_VERSION} contract: {}", crate::solid::root_message(&e))
         })
     }
 }

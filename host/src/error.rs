@@ -17,35 +17,15 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(file: &Path, key: Option<&str>, message: impl Into<String>) -> Problem {
-        Problem {
-            file: file.to_path_buf(),
-            line: None,
-            key: key.map(str::to_owned),
-            message: message.into(),
-        }
+        Problem { file: file.to_path_buf(), line: None, key: key.map(str::to_owned), message: message.into() }
     }
 
     pub fn at_line(file: &Path, line: Option<usize>, message: impl Into<String>) -> Problem {
-        Problem {
-            file: file.to_path_buf(),
-            line,
-            key: None,
-            message: message.into(),
-        }
+        Problem { file: file.to_path_buf(), line, key: None, message: message.into() }
     }
 
-    pub fn keyed(
-        file: &Path,
-        line: Option<usize>,
-        key: &str,
-        message: impl Into<String>,
-    ) -> Problem {
-        Problem {
-            file: file.to_path_buf(),
-            line,
-            key: Some(key.to_owned()),
-            message: message.into(),
-        }
+    pub fn keyed(file: &Path, line: Option<usize>, key: &str, message: impl Into<String>) -> Problem {
+        Problem { file: file.to_path_buf(), line, key: Some(key.to_owned()), message: message.into() }
     }
 }
 

@@ -39,11 +39,6 @@ impl Executor for InProcessExecutor {
         attempt: Attempt,
         sink: EventSink,
     ) -> Pin<Box<dyn Future<Output = AttemptReport> + Send + 'a>> {
-        Box::pin(sandbox::run_attempt(
-            &self.engine,
-            &step.solid,
-            attempt,
-            sink,
-        ))
+        Box::pin(sandbox::run_attempt(&self.engine, &step.solid, attempt, sink))
     }
 }

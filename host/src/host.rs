@@ -17,16 +17,8 @@ use tokio::task::JoinHandle;
 
 /// The default store of a project: `.weft/weft.redb` beside its manifest.
 pub fn default_db_path(manifest: &Path) -> PathBuf {
-    let dir = if manifest.is_dir() {
-        manifest
-    } else {
-        manifest.parent().unwrap_or(Path::new("."))
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = if manifest.is_dir() { manifest } else { manifest.parent().unwrap_or(Path::new(".")) };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     dir.join(".weft").join("weft.redb")
 }
 
@@ -60,10 +52,7 @@ impl Host {
     /// be set up.
     pub fn open(db_path: &Path) -> Result<Host> {
         let db = Db::open(db_path)?;
-        Ok(Host {
-            engine: Arc::new(SolidEngine::new()?),
-            db: Arc::new(db),
-        })
+        Ok(Host { engine: Arc::new(SolidEngine::new()?), db: Arc::new(db) })
     }
 
     /// The store.
@@ -76,16 +65,8 @@ impl Host {
     /// # Errors
     /// [`Error::Invalid`] listing every problem with the manifest, the components and
     /// the run config.
-    pub async fn plan(
-        &self,
-        manifest: &Manifest,
-        pipeline: &str,
-        run_config: &RunConfig,
-    ) -> Result<LockedPipeline> {
-        self.plan_with_notes(manifest, pipeline, run_config, &|note| {
-            tracing::info!("{note}")
-        })
-        .await
+    pub async fn plan(&self, manifest: &Manifest, pipeline: &str, run_config: &RunConfig) -> Result<LockedPipeline> {
+        self.plan_with_notes(manifest, pipeline, run_config, &|note| tracing::info!("{note}")).await
     }
 
     /// [`Host::plan`], telling `note` what it builds.
@@ -118,13 +99,7 @@ impl Host {
             run_config: plan.run_config.to_json(),
             tags: plan.run_config.tags.clone(),
         };
-        self.db.commit(
-            record.id,
-            &Batch {
-                run: Some(record.clone()),
-                ..Batch::default()
-            },
-        )?;
+        self.db.commit(record.id, &Batch { run: Some(record.clone()), ..Batch::default() })?;
         let (sender, events) = mpsc::unbounded_channel();
         let (db, engine, id) = (self.db.clone(), self.engine.clone(), record.id);
         let task = tokio::spawn(async move {

@@ -26,9 +26,7 @@ pub use config::RunConfig;
 pub use db::{Db, Stream};
 pub use engine::{CONTRACT_VERSION, SolidEngine};
 pub use error::{Error, Problem, Problems, Result};
-pub use event::{
-    Event, EventKind, LogLevel, MetadataEntry, MetadataValue, StepError, StepErrorKind,
-};
+pub use event::{Event, EventKind, LogLevel, MetadataEntry, MetadataValue, StepError, StepErrorKind};
 pub use host::{Host, RunHandle, default_db_path};
 pub use manifest::Manifest;
 pub use plan::LockedPipeline;

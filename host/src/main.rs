@@ -83,10 +83,7 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("WEFT_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -108,12 +105,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run {
-            path,
-            pipeline,
-            config,
-            json,
-        } => {
+        Command::Run { path, pipeline, config, json } => {
             let manifest_path = path.or(cli.manifest).map_or_else(find_manifest, Ok)?;
             run(&manifest_path, cli.db, pipeline, config, json).await
         }
@@ -139,12 +131,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Logs {
-            run,
-            step,
-            stdout,
-            stderr,
-        } => {
+        Command::Logs { run, step, stdout, stderr } => {
             let host = open_host(cli.db, cli.manifest)?;
             let record = host.run_record(&run)?;
             let events = host.events(record.id)?;
@@ -237,11 +224,7 @@ async fn run(
     if !json {
         render::summary(&record, &events, &db_path);
     }
-    Ok(if record.status == RunStatus::Success {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if record.status == RunStatus::Success { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The nearest `weft.toml`, in this directory or above.
@@ -253,11 +236,7 @@ fn find_manifest() -> anyhow::Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    Err(Error::NotFound(format!(
-        "no weft.toml in {} or above; name a manifest",
-        cwd.display()
-    ))
-    .into())
+    Err(Error::NotFound(format!("no weft.toml in {} or above; name a manifest", cwd.display())).into())
 }
 
 fn open_host(db: Option<PathBuf>, manifest: Option<PathBuf>) -> anyhow::Result<Host> {
@@ -269,11 +248,7 @@ fn open_host(db: Option<PathBuf>, manifest: Option<PathBuf>) -> anyhow::Result<H
         }
     };
     if !db_path.exists() {
-        return Err(Error::NotFound(format!(
-            "no store at {}: no run was recorded there yet",
-            db_path.display()
-        ))
-        .into());
+        return Err(Error::NotFound(format!("no store at {}: no run was recorded there yet", db_path.display())).into());
     }
     Ok(Host::open(&db_path)?)
 }

@@ -112,18 +112,9 @@ impl Manifest {
     /// # Errors
     /// [`Problems`] listing every problem found, each with file, line and key.
     pub fn load(path: &Path) -> Result<Manifest, Problems> {
-        let path = if path.is_dir() {
-            path.join("weft.toml")
-        } else {
-            path.to_path_buf()
-        };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Problems::one(Problem::new(
-                &path,
-                None,
-                format!("cannot read the manifest: {e}"),
-            ))
-        })?;
+        let path = if path.is_dir() { path.join("weft.toml") } else { path.to_path_buf() };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Problems::one(Problem::new(&path, None, format!("cannot read the manifest: {e}"))))?;
         Manifest::parse(&path, &text)
     }
 
@@ -137,24 +128,11 @@ impl Manifest {
             Problems::one(Problem::at_line(path, line, e.message().trim().to_owned()))
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
-        let mut reader = Reader {
-            path,
-            text,
-            dir: &dir,
-            problems: Vec::new(),
-        };
+        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        let mut reader = Reader { path, text, dir: &dir, problems: Vec::new() };
         let manifest = reader.manifest(doc.as_table());
         if reader.problems.is_empty() {
-            Ok(Manifest {
-                path: path.to_path_buf(),
-                dir,
-                ..manifest
-            })
+            Ok(Manifest { path: path.to_path_buf(), dir, ..manifest })
         } else {
             Err(Problems(reader.problems))
         }
@@ -172,11 +150,7 @@ impl Manifest {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
 /// Whether `name` may name a solid, pipeline or step: letters, digits, `_` and `-`,
@@ -203,16 +177,12 @@ impl Reader<'_> {
             .or_else(|| table.get(key).and_then(Item::span))
             .map(|s| line_of(self.text, s.start))
             .unwrap_or(0);
-        Location {
-            line,
-            key: dotted.to_owned(),
-        }
+        Location { line, key: dotted.to_owned() }
     }
 
     fn problem(&mut self, at: &Location, message: impl Into<String>) {
         let line = (at.line > 0).then_some(at.line);
-        self.problems
-            .push(Problem::keyed(self.path, line, &at.key, message.into()));
+        self.problems.push(Problem::keyed(self.path, line, &at.key, message.into()));
     }
 
     /// Reports every key of `table` not in `allowed`.
@@ -221,10 +191,7 @@ impl Reader<'_> {
             if !allowed.contains(&key) {
                 let at = self.location(table, key, &join(prefix, key));
                 let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
-                self.problem(
-                    &at,
-                    format!("unknown key; expected one of {}", expected.join(", ")),
-                );
+                self.problem(&at, format!("unknown key; expected one of {}", expected.join(", ")));
             }
         }
     }
@@ -235,28 +202,17 @@ impl Reader<'_> {
             Some(s) => Some(s.to_owned()),
             None => {
                 let at = self.location(table, key, &join(prefix, key));
-                self.problem(
-                    &at,
-                    format!("expected a string, found {}", item.type_name()),
-                );
+                self.problem(&at, format!("expected a string, found {}", item.type_name()));
                 None
             }
         }
     }
 
-    fn string_list(
-        &mut self,
-        table: &dyn TableLike,
-        key: &str,
-        prefix: &str,
-    ) -> Option<Vec<String>> {
+    fn string_list(&mut self, table: &dyn TableLike, key: &str, prefix: &str) -> Option<Vec<String>> {
         let item = table.get(key)?;
         let at = self.location(table, key, &join(prefix, key));
         let Some(array) = item.as_array() else {
-            self.problem(
-                &at,
-                format!("expected an array of strings, found {}", item.type_name()),
-            );
+            self.problem(&at, format!("expected an array of strings, found {}", item.type_name()));
             return None;
         };
         let mut out = Vec::new();
@@ -264,10 +220,7 @@ impl Reader<'_> {
             match value.as_str() {
                 Some(s) => out.push(s.to_owned()),
                 None => {
-                    self.problem(
-                        &at,
-                        format!("expected strings, found {}", value.type_name()),
-                    );
+                    self.problem(&at, format!("expected strings, found {}", value.type_name()));
                     return None;
                 }
             }
@@ -275,12 +228,7 @@ impl Reader<'_> {
         Some(out)
     }
 
-    fn sub_table<'t>(
-        &mut self,
-        table: &'t dyn TableLike,
-        key: &str,
-        prefix: &str,
-    ) -> Option<&'t dyn TableLike> {
+    fn sub_table<'t>(&mut self, table: &'t dyn TableLike, key: &str, prefix: &str) -> Option<&'t dyn TableLike> {
         let item = table.get(key)?;
         match item.as_table_like() {
             Some(t) => Some(t),
@@ -305,11 +253,7 @@ impl Reader<'_> {
     }
 
     fn manifest(&mut self, root: &dyn TableLike) -> Manifest {
-        self.check_keys(
-            root,
-            "",
-            &["manifest-version", "build", "solids", "pipelines"],
-        );
+        self.check_keys(root, "", &["manifest-version", "build", "solids", "pipelines"]);
         if let Some(item) = root.get("manifest-version") {
             let at = self.location(root, "manifest-version", "manifest-version");
             match item.as_integer() {
@@ -321,9 +265,7 @@ impl Reader<'_> {
                 None => self.problem(&at, format!("expected an integer, found {}", item.type_name())),
             }
         }
-        let build = self
-            .sub_table(root, "build", "")
-            .and_then(|t| self.build(t, "build"));
+        let build = self.sub_table(root, "build", "").and_then(|t| self.build(t, "build"));
 
         let mut solids = Vec::new();
         if let Some(table) = self.sub_table(root, "solids", "") {
@@ -340,9 +282,7 @@ impl Reader<'_> {
                 if wasm.is_none() && decl.get("wasm").is_none() {
                     self.problem(&at, "missing key `wasm`: the path of the solid's component");
                 }
-                let own_build = self
-                    .sub_table(decl, "build", &key)
-                    .and_then(|t| self.build(t, &join(&key, "build")));
+                let own_build = self.sub_table(decl, "build", &key).and_then(|t| self.build(t, &join(&key, "build")));
                 if let Some(wasm) = wasm {
                     solids.push(SolidDecl {
                         name: name.to_owned(),
@@ -376,28 +316,16 @@ impl Reader<'_> {
             }
         }
         if pipelines.is_empty() && self.problems.is_empty() {
-            let at = Location {
-                line: 0,
-                key: "pipelines".into(),
-            };
+            let at = Location { line: 0, key: "pipelines".into() };
             self.problem(&at, "the manifest declares no pipeline");
         }
-        Manifest {
-            path: PathBuf::new(),
-            dir: PathBuf::new(),
-            build,
-            solids,
-            pipelines,
-        }
+        Manifest { path: PathBuf::new(), dir: PathBuf::new(), build, solids, pipelines }
     }
 
     fn build(&mut self, table: &dyn TableLike, key: &str) -> Option<BuildRecipe> {
         self.check_keys(table, key, &["command", "dir", "sources"]);
         let at = Location {
-            line: table
-                .get("command")
-                .and_then(Item::span)
-                .map_or(0, |s| line_of(self.text, s.start)),
+            line: table.get("command").and_then(Item::span).map_or(0, |s| line_of(self.text, s.start)),
             key: key.to_owned(),
         };
         let command = self.string_list(table, "command", key);
@@ -408,9 +336,7 @@ impl Reader<'_> {
             Some(c) if c.is_empty() => self.problem(&at, "`command` is empty"),
             _ => {}
         }
-        let dir = self
-            .string(table, "dir", key)
-            .map_or_else(|| self.dir.to_path_buf(), |d| self.dir.join(d));
+        let dir = self.string(table, "dir", key).map_or_else(|| self.dir.to_path_buf(), |d| self.dir.join(d));
         let sources = self.string_list(table, "sources", key).unwrap_or_default();
         Some(BuildRecipe {
             command: command.filter(|c| !c.is_empty())?,
@@ -439,17 +365,8 @@ impl Reader<'_> {
                 let line = self.location(decl, "solids", &solids_key).line;
                 for solid in self.string_list(decl, "solids", key).unwrap_or_default() {
                     // Keyed as the long form would be, so hints name a key the user can write.
-                    let at = Location {
-                        line,
-                        key: join(&solids_key, &solid),
-                    };
-                    steps.push(StepDecl {
-                        alias: solid.clone(),
-                        solid,
-                        inputs: Vec::new(),
-                        config: None,
-                        at,
-                    });
+                    let at = Location { line, key: join(&solids_key, &solid) };
+                    steps.push(StepDecl { alias: solid.clone(), solid, inputs: Vec::new(), config: None, at });
                 }
             }
             Some(_) => {
@@ -458,10 +375,7 @@ impl Reader<'_> {
                     let step_key = join(&solids_key, alias);
                     let step_at = self.location(table, alias, &step_key);
                     let Some(step) = item.as_table_like() else {
-                        self.problem(
-                            &step_at,
-                            format!("expected a table, found {}", item.type_name()),
-                        );
+                        self.problem(&step_at, format!("expected a table, found {}", item.type_name()));
                         continue;
                     };
                     if let Some(step) = self.step(alias, step, &step_key, step_at) {
@@ -483,34 +397,18 @@ impl Reader<'_> {
                     let names: Vec<String> = solids.iter().map(|s| format!("`{s}`")).collect();
                     format!("declared: {}", names.join(", "))
                 };
-                self.problem(
-                    &step.at,
-                    format!("no solid named `{}` is declared ({declared})", step.solid),
-                );
+                self.problem(&step.at, format!("no solid named `{}` is declared ({declared})", step.solid));
             }
         }
         if steps.is_empty() && decl.get("solids").is_some() {
             self.problem(&at, "the pipeline has no solids");
         }
-        Some(PipelineDecl {
-            name: name.to_owned(),
-            description,
-            steps,
-            at,
-        })
+        Some(PipelineDecl { name: name.to_owned(), description, steps, at })
     }
 
-    fn step(
-        &mut self,
-        alias: &str,
-        table: &dyn TableLike,
-        key: &str,
-        at: Location,
-    ) -> Option<StepDecl> {
+    fn step(&mut self, alias: &str, table: &dyn TableLike, key: &str, at: Location) -> Option<StepDecl> {
         self.check_keys(table, key, &["solid", "inputs", "config"]);
-        let solid = self
-            .string(table, "solid", key)
-            .unwrap_or_else(|| alias.to_owned());
+        let solid = self.string(table, "solid", key).unwrap_or_else(|| alias.to_owned());
         let mut inputs = Vec::new();
         if let Some(wiring) = self.sub_table(table, "inputs", key) {
             let inputs_key = join(key, "inputs");
@@ -518,65 +416,37 @@ impl Reader<'_> {
                 let input_at = self.location(wiring, input, &join(&inputs_key, input));
                 let refs = match (item.as_str(), item.as_array()) {
                     (Some(s), _) => vec![s.to_owned()],
-                    (None, Some(array)) => array
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
+                    (None, Some(array)) => array.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
                     _ => Vec::new(),
                 };
                 if refs.is_empty() {
-                    self.problem(
-                        &input_at,
-                        "expected `step.output` (a string) or a list of them for fan-in",
-                    );
+                    self.problem(&input_at, "expected `step.output` (a string) or a list of them for fan-in");
                     continue;
                 }
                 let sources = refs.iter().map(|r| parse_output_ref(r)).collect();
-                inputs.push(InputWiring {
-                    input: input.to_owned(),
-                    sources,
-                    at: input_at,
-                });
+                inputs.push(InputWiring { input: input.to_owned(), sources, at: input_at });
             }
         }
-        let config = table
-            .get("config")
-            .and_then(|item| match toml_to_json(item) {
-                Some(json @ serde_json::Value::Object(_)) => Some(json),
-                _ => {
-                    let at = self.location(table, "config", &join(key, "config"));
-                    self.problem(&at, "expected a table of config values");
-                    None
-                }
-            });
-        Some(StepDecl {
-            alias: alias.to_owned(),
-            solid,
-            inputs,
-            config,
-            at,
-        })
+        let config = table.get("config").and_then(|item| match toml_to_json(item) {
+            Some(json @ serde_json::Value::Object(_)) => Some(json),
+            _ => {
+                let at = self.location(table, "config", &join(key, "config"));
+                self.problem(&at, "expected a table of config values");
+                None
+            }
+        });
+        Some(StepDecl { alias: alias.to_owned(), solid, inputs, config, at })
     }
 }
 
 fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
-    }
+    if prefix.is_empty() { key.to_owned() } else { format!("{prefix}.{key}") }
 }
 
 fn parse_output_ref(text: &str) -> OutputRef {
     match text.split_once('.') {
-        Some((step, output)) => OutputRef {
-            step: step.to_owned(),
-            output: Some(output.to_owned()),
-        },
-        None => OutputRef {
-            step: text.to_owned(),
-            output: None,
-        },
+        Some((step, output)) => OutputRef { step: step.to_owned(), output: Some(output.to_owned()) },
+        None => OutputRef { step: text.to_owned(), output: None },
     }
 }
 
@@ -594,11 +464,9 @@ pub(crate) fn toml_to_json(item: &Item) -> Option<serde_json::Value> {
             }
             Some(J::Object(map))
         }
-        Item::ArrayOfTables(a) => a
-            .iter()
-            .map(|t| toml_to_json(&Item::Table(t.clone())))
-            .collect::<Option<Vec<_>>>()
-            .map(J::Array),
+        Item::ArrayOfTables(a) => {
+            a.iter().map(|t| toml_to_json(&Item::Table(t.clone()))).collect::<Option<Vec<_>>>().map(J::Array)
+        }
     }
 }
 
@@ -651,24 +519,11 @@ mod tests {
         .unwrap();
         assert_eq!(manifest.solids[0].wasm, Path::new("project/a.wasm"));
         let short = manifest.pipeline("short").unwrap();
-        assert_eq!(
-            short
-                .steps
-                .iter()
-                .map(|s| s.alias.as_str())
-                .collect::<Vec<_>>(),
-            ["a", "b"]
-        );
+        assert_eq!(short.steps.iter().map(|s| s.alias.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         let long = manifest.pipeline("long").unwrap();
         let second = &long.steps[1];
         assert_eq!(second.solid, "b");
-        assert_eq!(
-            second.inputs[1].sources[0],
-            OutputRef {
-                step: "first".into(),
-                output: None
-            }
-        );
+        assert_eq!(second.inputs[1].sources[0], OutputRef { step: "first".into(), output: None });
         assert_eq!(second.config.as_ref().unwrap()["nested"]["ok"], true);
     }
 
@@ -685,14 +540,8 @@ mod tests {
         )
         .unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.contains("project/weft.toml:2: `colour`: unknown key"),
-            "{text}"
-        );
-        assert!(
-            text.contains("project/weft.toml:4: `solids.a.wasm`: expected a string"),
-            "{text}"
-        );
+        assert!(text.contains("project/weft.toml:2: `colour`: unknown key"), "{text}");
+        assert!(text.contains("project/weft.toml:4: `solids.a.wasm`: expected a string"), "{text}");
         assert!(text.contains("`pipelines.p.extra`: unknown key"), "{text}");
         assert!(text.contains("no solid named `ghost`"), "{text}");
         assert_eq!(err.0.len(), 4, "{text}");

@@ -59,10 +59,7 @@ pub async fn plan(
         return Err(Problems::one(Problem::new(
             &manifest.path,
             Some("pipelines"),
-            format!(
-                "no pipeline named `{pipeline}` (declared: {})",
-                known.join(", ")
-            ),
+            format!("no pipeline named `{pipeline}` (declared: {})", known.join(", ")),
         )));
     };
 
@@ -83,34 +80,19 @@ pub async fn plan(
             Ok(l) => {
                 loaded.insert(solid.name.as_str(), l);
             }
-            Err(e) => {
-                problems.push(e.into_problem(&manifest.path, Some(solid.at.line), &solid.at.key))
-            }
+            Err(e) => problems.push(e.into_problem(&manifest.path, Some(solid.at.line), &solid.at.key)),
         }
     }
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
 
-    let planner = Planner {
-        manifest: &manifest.path,
-        decl,
-        loaded: &loaded,
-    };
+    let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded };
     let mut steps = planner.wire(&mut problems);
     planner.check_run_config(run_config, &mut problems);
     for step in &mut steps {
-        let at = &decl
-            .steps
-            .iter()
-            .find(|s| s.alias == step.key)
-            .expect("planned from the declaration")
-            .at;
-        let base = decl
-            .steps
-            .iter()
-            .find(|s| s.alias == step.key)
-            .and_then(|s| s.config.as_ref());
+        let at = &decl.steps.iter().find(|s| s.alias == step.key).expect("planned from the declaration").at;
+        let base = decl.steps.iter().find(|s| s.alias == step.key).and_then(|s| s.config.as_ref());
         match resolve_config(
             &step.solid,
             &step.key,
@@ -144,12 +126,7 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     fn problem(&self, at: &Location, message: String) -> Problem {
-        Problem::keyed(
-            self.manifest,
-            (at.line > 0).then_some(at.line),
-            &at.key,
-            message,
-        )
+        Problem::keyed(self.manifest, (at.line > 0).then_some(at.line), &at.key, message)
     }
 
     fn index_of(&self, alias: &str) -> Option<usize> {
@@ -163,8 +140,7 @@ impl Planner<'_> {
             let solid = &self.loaded[step.solid.as_str()];
             for wiring in &step.inputs {
                 if solid.def.input(&wiring.input).is_none() {
-                    let declared: Vec<&str> =
-                        solid.def.inputs.iter().map(|i| i.name.as_str()).collect();
+                    let declared: Vec<&str> = solid.def.inputs.iter().map(|i| i.name.as_str()).collect();
                     problems.push(self.problem(
                         &wiring.at,
                         format!(
@@ -182,18 +158,12 @@ impl Planner<'_> {
                     Some(wiring) => wiring
                         .sources
                         .iter()
-                        .filter_map(|r| {
-                            self.explicit_source(index, step, input, r, &wiring.at, problems)
-                        })
+                        .filter_map(|r| self.explicit_source(index, step, input, r, &wiring.at, problems))
                         .collect(),
                     None => self.implicit_source(index, step, input, problems),
                 };
                 if sources.len() > 1 && !input.multiple {
-                    let at = step
-                        .inputs
-                        .iter()
-                        .find(|w| w.input == input.name)
-                        .map_or(&step.at, |w| &w.at);
+                    let at = step.inputs.iter().find(|w| w.input == input.name).map_or(&step.at, |w| &w.at);
                     problems.push(self.problem(
                         at,
                         format!(
@@ -205,16 +175,10 @@ impl Planner<'_> {
                     ));
                 }
                 if !sources.is_empty() {
-                    inputs.push(PlannedInput {
-                        name: input.name.clone(),
-                        sources,
-                    });
+                    inputs.push(PlannedInput { name: input.name.clone(), sources });
                 }
             }
-            let mut upstream: Vec<usize> = inputs
-                .iter()
-                .flat_map(|i| i.sources.iter().map(|(s, _)| *s))
-                .collect();
+            let mut upstream: Vec<usize> = inputs.iter().flat_map(|i| i.sources.iter().map(|(s, _)| *s)).collect();
             upstream.sort_unstable();
             upstream.dedup();
             steps.push(PlannedStep {
@@ -238,10 +202,7 @@ impl Planner<'_> {
         problems: &mut Vec<Problem>,
     ) -> Option<(usize, String)> {
         let Some(upstream) = self.index_of(&source.step) else {
-            problems.push(self.problem(
-                at,
-                format!("no step `{}` in pipeline `{}`", source.step, self.decl.name),
-            ));
+            problems.push(self.problem(at, format!("no step `{}` in pipeline `{}`", source.step, self.decl.name)));
             return None;
         };
         if upstream == index {
@@ -257,11 +218,7 @@ impl Planner<'_> {
                     let declared: Vec<&str> = def.outputs.iter().map(|o| o.name.as_str()).collect();
                     problems.push(self.problem(
                         at,
-                        format!(
-                            "step `{}` has no output `{name}` (its outputs: {})",
-                            source.step,
-                            declared.join(", ")
-                        ),
+                        format!("step `{}` has no output `{name}` (its outputs: {})", source.step, declared.join(", ")),
                     ));
                     return None;
                 }
@@ -269,18 +226,11 @@ impl Planner<'_> {
             None => match def.outputs.as_slice() {
                 [only] => only,
                 outputs => {
-                    let declared: Vec<String> = outputs
-                        .iter()
-                        .map(|o| format!("`{}.{}`", source.step, o.name))
-                        .collect();
+                    let declared: Vec<String> =
+                        outputs.iter().map(|o| format!("`{}.{}`", source.step, o.name)).collect();
                     problems.push(self.problem(
                         at,
-                        format!(
-                            "`{}` has {} outputs; name one: {}",
-                            source.step,
-                            outputs.len(),
-                            declared.join(", ")
-                        ),
+                        format!("`{}` has {} outputs; name one: {}", source.step, outputs.len(), declared.join(", ")),
                     ));
                     return None;
                 }
@@ -313,12 +263,7 @@ impl Planner<'_> {
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != index)
-            .filter_map(|(i, s)| {
-                self.loaded[s.solid.as_str()]
-                    .def
-                    .output(&input.name)
-                    .map(|o| (i, o))
-            })
+            .filter_map(|(i, s)| self.loaded[s.solid.as_str()].def.output(&input.name).map(|o| (i, o)))
             .collect();
         let inputs_key = format!("{}.inputs.{}", step.at.key, input.name);
         match candidates.as_slice() {
@@ -339,12 +284,7 @@ impl Planner<'_> {
                         &step.at,
                         format!(
                             "type mismatch: `{}.{}` is {} but input `{}` of step `{}` is {}",
-                            self.decl.steps[*upstream].alias,
-                            output.name,
-                            output.ty,
-                            input.name,
-                            step.alias,
-                            input.ty
+                            self.decl.steps[*upstream].alias, output.name, output.ty, input.name, step.alias, input.ty
                         ),
                     ));
                     return Vec::new();
@@ -352,10 +292,8 @@ impl Planner<'_> {
                 vec![(*upstream, output.name.clone())]
             }
             many => {
-                let names: Vec<String> = many
-                    .iter()
-                    .map(|(i, o)| format!("`{}.{}`", self.decl.steps[*i].alias, o.name))
-                    .collect();
+                let names: Vec<String> =
+                    many.iter().map(|(i, o)| format!("`{}.{}`", self.decl.steps[*i].alias, o.name)).collect();
                 problems.push(self.problem(
                     &step.at,
                     format!(
@@ -371,10 +309,7 @@ impl Planner<'_> {
     }
 
     fn check_run_config(&self, run_config: &RunConfig, problems: &mut Vec<Problem>) {
-        let file = run_config
-            .source
-            .as_deref()
-            .unwrap_or(Path::new("<run config>"));
+        let file = run_config.source.as_deref().unwrap_or(Path::new("<run config>"));
         for alias in run_config.solids.keys() {
             if self.index_of(alias).is_none() {
                 problems.push(Problem::new(
@@ -396,8 +331,7 @@ impl Planner<'_> {
                 downstream[u].push(i);
             }
         }
-        let mut ready: std::collections::BTreeSet<usize> =
-            (0..steps.len()).filter(|&i| waiting[i] == 0).collect();
+        let mut ready: std::collections::BTreeSet<usize> = (0..steps.len()).filter(|&i| waiting[i] == 0).collect();
         let mut order = Vec::with_capacity(steps.len());
         while let Some(next) = ready.pop_first() {
             order.push(next);
@@ -409,20 +343,14 @@ impl Planner<'_> {
             }
         }
         if order.len() < steps.len() {
-            let stuck: Vec<&str> = (0..steps.len())
-                .filter(|i| !order.contains(i))
-                .map(|i| steps[i].key.as_str())
-                .collect();
+            let stuck: Vec<&str> =
+                (0..steps.len()).filter(|i| !order.contains(i)).map(|i| steps[i].key.as_str()).collect();
             problems.push(self.problem(
                 &self.decl.at,
                 format!(
-                        "the wiring has a cycle through steps {}",
-                        stuck
-                            .iter()
-                            .map(|s| format!("`{s}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    "the wiring has a cycle through steps {}",
+                    stuck.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
         order
@@ -463,15 +391,9 @@ fn resolve_config(
     at: &Location,
 ) -> Result<serde_json::Value, Vec<Problem>> {
     // Problems are reported against the file the offending value came from.
-    let file = if run_config.is_some() {
-        run_config_file.unwrap_or(Path::new("<run config>"))
-    } else {
-        manifest
-    };
+    let file = if run_config.is_some() { run_config_file.unwrap_or(Path::new("<run config>")) } else { manifest };
     let key = format!("solids.{alias}.config");
-    let mut config = manifest_config
-        .cloned()
-        .unwrap_or_else(|| serde_json::json!({}));
+    let mut config = manifest_config.cloned().unwrap_or_else(|| serde_json::json!({}));
     if let Some(over) = run_config {
         config::merge(&mut config, over);
     }
@@ -481,12 +403,7 @@ fn resolve_config(
         }
         let line = (run_config.is_none() && at.line > 0).then_some(at.line);
         let message = format!("solid `{}` takes no config", solid.def.name);
-        return Err(vec![Problem {
-            file: file.to_path_buf(),
-            line,
-            key: Some(key),
-            message,
-        }]);
+        return Err(vec![Problem { file: file.to_path_buf(), line, key: Some(key), message }]);
     };
     config::fill_defaults(schema, &mut config);
     let errors = config::validate(schema, &config);
@@ -503,17 +420,8 @@ fn resolve_config(
     Err(errors
         .into_iter()
         .map(|(path, message)| {
-            let key = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{key}.{path}")
-            };
-            Problem {
-                file: file.to_path_buf(),
-                line,
-                key: Some(key),
-                message: format!("{message}{hint}"),
-            }
+            let key = if path.is_empty() { key.clone() } else { format!("{key}.{path}") };
+            Problem { file: file.to_path_buf(), line, key: Some(key), message: format!("{message}{hint}") }
         })
         .collect())
 }

@@ -13,11 +13,7 @@ use std::time::SystemTime;
 /// # Errors
 /// [`Problems`] naming each solid that has no file and no recipe, and each recipe that
 /// failed (with the end of its output) or did not produce the file it should have.
-pub fn build_stale(
-    manifest: &Manifest,
-    solids: &[&SolidDecl],
-    note: &dyn Fn(&str),
-) -> Result<(), Problems> {
+pub fn build_stale(manifest: &Manifest, solids: &[&SolidDecl], note: &dyn Fn(&str)) -> Result<(), Problems> {
     let mut problems = Vec::new();
     // Recipes to run, each with the solids it will refresh.
     let mut pending: Vec<(&BuildRecipe, Vec<&SolidDecl>)> = Vec::new();
@@ -29,19 +25,13 @@ pub fn build_stale(
                     &manifest.path,
                     Some(solid.at.line),
                     &solid.at.key,
-                    format!(
-                        "{}: no such file, and the manifest gives no `build` recipe for it",
-                        solid.wasm.display()
-                    ),
+                    format!("{}: no such file, and the manifest gives no `build` recipe for it", solid.wasm.display()),
                 ));
             }
             continue;
         };
         if is_stale(&solid.wasm, &recipe.sources) {
-            match pending
-                .iter_mut()
-                .find(|(r, _)| r.command == recipe.command && r.dir == recipe.dir)
-            {
+            match pending.iter_mut().find(|(r, _)| r.command == recipe.command && r.dir == recipe.dir) {
                 Some((_, group)) => group.push(solid),
                 None => pending.push((recipe, vec![solid])),
             }
@@ -49,11 +39,7 @@ pub fn build_stale(
     }
     for (recipe, group) in pending {
         let names: Vec<&str> = group.iter().map(|s| s.name.as_str()).collect();
-        note(&format!(
-            "building {} ({})",
-            names.join(", "),
-            recipe.command.join(" ")
-        ));
+        note(&format!("building {} ({})", names.join(", "), recipe.command.join(" ")));
         if let Err(message) = run_recipe(recipe) {
             problems.push(Problem::keyed(
                 &manifest.path,
@@ -66,35 +52,23 @@ pub fn build_stale(
         for solid in group {
             // A build tool that finds nothing to do (cargo after a `touch`) leaves the file
             // older than its sources; mark it fresh so the next run does not rebuild.
-            let refreshed = std::fs::File::options()
-                .write(true)
-                .open(&solid.wasm)
-                .and_then(|f| f.set_modified(SystemTime::now()));
+            let refreshed =
+                std::fs::File::options().write(true).open(&solid.wasm).and_then(|f| f.set_modified(SystemTime::now()));
             if refreshed.is_err() {
                 problems.push(Problem::keyed(
                     &manifest.path,
                     Some(solid.at.line),
                     &solid.at.key,
-                    format!(
-                        "{}: the build succeeded but did not produce this file",
-                        solid.wasm.display()
-                    ),
+                    format!("{}: the build succeeded but did not produce this file", solid.wasm.display()),
                 ));
             }
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Problems(problems))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(Problems(problems)) }
 }
 
 fn run_recipe(recipe: &BuildRecipe) -> Result<(), String> {
-    let (program, args) = recipe
-        .command
-        .split_first()
-        .expect("the manifest refuses empty commands");
+    let (program, args) = recipe.command.split_first().expect("the manifest refuses empty commands");
     let output = Command::new(program)
         .args(args)
         .current_dir(&recipe.dir)
@@ -104,26 +78,10 @@ fn run_recipe(recipe: &BuildRecipe) -> Result<(), String> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: Vec<&str> = stderr
-        .lines()
-        .rev()
-        .take(15)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let mut message = format!(
-        "`{}` exited with {}:\n{}",
-        recipe.command.join(" "),
-        output.status,
-        tail.join("\n")
-    );
-    if stderr.contains("target may not be installed")
-        || stderr.contains("can't find crate for `core`")
-    {
-        message.push_str(
-            "\nhint: the wasm32-wasip2 target is missing; run `rustup target add wasm32-wasip2`",
-        );
+    let tail: Vec<&str> = stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+    let mut message = format!("`{}` exited with {}:\n{}", recipe.command.join(" "), output.status, tail.join("\n"));
+    if stderr.contains("target may not be installed") || stderr.contains("can't find crate for `core`") {
+        message.push_str("\nhint: the wasm32-wasip2 target is missing; run `rustup target add wasm32-wasip2`");
     }
     Err(message)
 }
@@ -133,9 +91,7 @@ fn is_stale(wasm: &Path, sources: &[std::path::PathBuf]) -> bool {
     let Ok(built) = wasm.metadata().and_then(|m| m.modified()) else {
         return true;
     };
-    sources
-        .iter()
-        .any(|source| newest_mtime(source).is_some_and(|t| t > built))
+    sources.iter().any(|source| newest_mtime(source).is_some_and(|t| t > built))
 }
 
 /// The newest modification time under `path`, skipping build output directories.

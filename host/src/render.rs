@@ -8,19 +8,13 @@ pub fn note(note: &str) -> String {
 }
 
 pub fn run_header(manifest: &Path, pipeline: &str, id: RunId) {
-    println!(
-        "Running pipeline {pipeline} from {} (run {id})",
-        manifest.display()
-    );
+    println!("Running pipeline {pipeline} from {} (run {id})", manifest.display());
 }
 
 fn clock(micros: i64) -> String {
     let secs = micros.div_euclid(1_000_000);
     let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
-    format!(
-        "{h:02}:{m:02}:{s:02}.{:03}",
-        micros.rem_euclid(1_000_000) / 1000
-    )
+    format!("{h:02}:{m:02}:{s:02}.{:03}", micros.rem_euclid(1_000_000) / 1000)
 }
 
 pub fn duration(micros: u64) -> String {
@@ -38,25 +32,12 @@ pub fn describe(event: &Event) -> String {
     let detail = match &event.kind {
         EventKind::RunStarted { pipeline } => format!("pipeline {pipeline}"),
         EventKind::RunSucceeded { duration_us } => format!("in {}", duration(*duration_us)),
-        EventKind::RunFailed {
-            duration_us,
-            message,
-        } => format!("in {}: {message}", duration(*duration_us)),
+        EventKind::RunFailed { duration_us, message } => format!("in {}: {message}", duration(*duration_us)),
         EventKind::StepStarted { attempt } => format!("attempt {attempt}"),
-        EventKind::StepOutput {
-            output,
-            preview,
-            value_type,
-            ..
-        } => format!("{output} = {preview} ({value_type})"),
+        EventKind::StepOutput { output, preview, value_type, .. } => format!("{output} = {preview} ({value_type})"),
         EventKind::StepSucceeded { duration_us } => format!("in {}", duration(*duration_us)),
         EventKind::StepFailed { duration_us, error } => {
-            let mut text = format!(
-                "{} after {}: {}",
-                error.kind,
-                duration(*duration_us),
-                error.message
-            );
+            let mut text = format!("{} after {}: {}", error.kind, duration(*duration_us), error.message);
             for entry in &error.metadata {
                 text.push_str(&format!("\n      {}: {}", entry.label, entry.value));
             }
@@ -69,12 +50,7 @@ pub fn describe(event: &Event) -> String {
         }
         EventKind::StepSkipped { reason } => reason.clone(),
         EventKind::Log { level, message } => format!("{level} {message}"),
-        EventKind::Expectation {
-            success,
-            label,
-            description,
-            metadata,
-        } => {
+        EventKind::Expectation { success, label, description, metadata } => {
             let mut text = format!("{label} {}", if *success { "passed" } else { "FAILED" });
             if let Some(d) = description {
                 text.push_str(&format!(" — {d}"));
@@ -84,11 +60,7 @@ pub fn describe(event: &Event) -> String {
             }
             text
         }
-        EventKind::Materialization {
-            asset_key,
-            description,
-            metadata,
-        } => {
+        EventKind::Materialization { asset_key, description, metadata } => {
             let mut text = asset_key.clone();
             if let Some(d) = description {
                 text.push_str(&format!(" — {d}"));
@@ -98,20 +70,12 @@ pub fn describe(event: &Event) -> String {
             }
             text
         }
-        EventKind::ComputeLogs {
-            stdout_bytes,
-            stderr_bytes,
-        } => {
+        EventKind::ComputeLogs { stdout_bytes, stderr_bytes } => {
             format!("captured {stdout_bytes} bytes of stdout, {stderr_bytes} of stderr")
         }
     };
     let step = event.step.as_deref().unwrap_or("");
-    format!(
-        "{} {:<16} {:<15} {detail}",
-        clock(event.timestamp),
-        step,
-        event.kind.name()
-    )
+    format!("{} {:<16} {:<15} {detail}", clock(event.timestamp), step, event.kind.name())
 }
 
 pub fn live_event(event: &Event) {
@@ -142,21 +106,13 @@ pub fn summary(record: &RunRecord, events: &[Event], db: &Path) {
     println!();
     println!("Steps:");
     for (step, status, took) in step_table(events) {
-        println!(
-            "  {step:<20} {status:<8} {}",
-            took.map(duration).unwrap_or_default()
-        );
+        println!("  {step:<20} {status:<8} {}", took.map(duration).unwrap_or_default());
     }
     let took = match (record.started_at, record.ended_at) {
         (Some(a), Some(b)) => duration((b - a).max(0) as u64),
         _ => String::new(),
     };
-    println!(
-        "Run {} {} in {took} (recorded in {})",
-        record.id,
-        record.status,
-        db.display()
-    );
+    println!("Run {} {} in {took} (recorded in {})", record.id, record.status, db.display());
 }
 
 pub fn runs(runs: &[RunRecord]) {
@@ -164,10 +120,7 @@ pub fn runs(runs: &[RunRecord]) {
         println!("No runs yet.");
         return;
     }
-    println!(
-        "{:<26}  {:<24}  {:<8}  {:<23}  {:>9}",
-        "RUN", "PIPELINE", "STATUS", "STARTED (UTC)", "DURATION"
-    );
+    println!("{:<26}  {:<24}  {:<8}  {:<23}  {:>9}", "RUN", "PIPELINE", "STATUS", "STARTED (UTC)", "DURATION");
     for run in runs {
         let took = match (run.started_at, run.ended_at) {
             (Some(a), Some(b)) => duration((b - a).max(0) as u64),
@@ -216,10 +169,7 @@ pub fn show(record: &RunRecord, events: &[Event]) {
     println!();
     println!("Steps:");
     for (step, status, took) in step_table(events) {
-        println!(
-            "  {step:<20} {status:<8} {}",
-            took.map(duration).unwrap_or_default()
-        );
+        println!("  {step:<20} {status:<8} {}", took.map(duration).unwrap_or_default());
     }
     println!();
     println!("Events:");

@@ -28,9 +28,7 @@ impl fmt::Display for RunId {
 impl FromStr for RunId {
     type Err = String;
     fn from_str(s: &str) -> Result<RunId, String> {
-        ulid::Ulid::from_string(s)
-            .map(|u| RunId(u.0))
-            .map_err(|e| format!("`{s}` is not a run id: {e}"))
+        ulid::Ulid::from_string(s).map(|u| RunId(u.0)).map_err(|e| format!("`{s}` is not a run id: {e}"))
     }
 }
 
@@ -75,10 +73,7 @@ impl RunStatus {
     /// # Panics
     /// On an illegal transition, which is a bug in the host, not bad input.
     pub fn transition(self, next: RunStatus) -> RunStatus {
-        assert!(
-            Self::LEGAL.contains(&(self, next)),
-            "illegal run status transition {self} -> {next}"
-        );
+        assert!(Self::LEGAL.contains(&(self, next)), "illegal run status transition {self} -> {next}");
         next
     }
 
@@ -127,10 +122,7 @@ impl StepStatus {
     /// # Panics
     /// On an illegal transition, which is a bug in the host.
     pub fn transition(self, next: StepStatus) -> StepStatus {
-        assert!(
-            Self::LEGAL.contains(&(self, next)),
-            "illegal step status transition {self} -> {next}"
-        );
+        assert!(Self::LEGAL.contains(&(self, next)), "illegal step status transition {self} -> {next}");
         next
     }
 
@@ -171,10 +163,7 @@ pub struct RunRecord {
 
 /// Microseconds since the Unix epoch, now.
 pub fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -44,11 +44,7 @@ pub struct StepLimits {
 
 impl Default for StepLimits {
     fn default() -> StepLimits {
-        StepLimits {
-            timeout: Duration::from_secs(300),
-            memory: 1 << 30,
-            compute_log: 16 << 20,
-        }
+        StepLimits { timeout: Duration::from_secs(300), memory: 1 << 30, compute_log: 16 << 20 }
     }
 }
 
@@ -65,10 +61,7 @@ pub struct StepState {
 
 impl WasiView for StepState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -92,23 +85,13 @@ impl StepIo {
 
     /// Accepts an output if it is declared, of its declared type, and new.
     fn accept_output(&mut self, name: String, value: Value) -> Result<(), String> {
-        let def = self
-            .def
-            .as_ref()
-            .ok_or("outputs cannot be produced during `describe`")?;
+        let def = self.def.as_ref().ok_or("outputs cannot be produced during `describe`")?;
         let Some(output) = def.output(&name) else {
             let declared: Vec<&str> = def.outputs.iter().map(|o| o.name.as_str()).collect();
-            return Err(format!(
-                "`{name}` is not a declared output (declared: {})",
-                declared.join(", ")
-            ));
+            return Err(format!("`{name}` is not a declared output (declared: {})", declared.join(", ")));
         };
         if !output.ty.admits(&value) {
-            return Err(format!(
-                "output `{name}` is declared {} but got {}",
-                output.ty,
-                value.kind()
-            ));
+            return Err(format!("output `{name}` is declared {} but got {}", output.ty, value.kind()));
         }
         if self.produced.iter().any(|(n, _)| *n == name) {
             return Err(format!("output `{name}` was already produced"));
@@ -149,20 +132,13 @@ impl bindings::weft::solid::context::Host for StepState {
         Ok(self.io.config.clone())
     }
 
-    fn yield_output(
-        &mut self,
-        name: String,
-        value: wit::Value,
-    ) -> wasmtime::Result<Result<(), String>> {
+    fn yield_output(&mut self, name: String, value: wit::Value) -> wasmtime::Result<Result<(), String>> {
         let value = match value_from_wit(value) {
             Ok(value) => value,
             Err(message) => return Ok(Err(message)),
         };
         let preview = output_event(&name, &value);
-        Ok(self
-            .io
-            .accept_output(name, value)
-            .map(|()| self.io.emit(preview)))
+        Ok(self.io.accept_output(name, value).map(|()| self.io.emit(preview)))
     }
 
     fn report_expectation(&mut self, result: wit::ExpectationResult) -> wasmtime::Result<()> {
@@ -206,8 +182,7 @@ pub(crate) fn value_from_wit(value: wit::Value) -> Result<Value, String> {
         wit::Value::Text(s) => Value::Text(s),
         wit::Value::Bytes(b) => Value::Bytes(b),
         wit::Value::Json(s) => {
-            serde_json::from_str::<serde::de::IgnoredAny>(&s)
-                .map_err(|e| format!("invalid JSON: {e}"))?;
+            serde_json::from_str::<serde::de::IgnoredAny>(&s).map_err(|e| format!("invalid JSON: {e}"))?;
             Value::Json(s)
         }
     })
@@ -260,17 +235,11 @@ fn new_store(
     let stderr = MemoryOutputPipe::new(limits.compute_log);
     // Nothing is inherited: no env, no args, no preopened dirs; sockets deny every
     // address by default.
-    let wasi = WasiCtx::builder()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .build();
+    let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
     let state = StepState {
         wasi,
         table: ResourceTable::new(),
-        limits: StoreLimitsBuilder::new()
-            .memory_size(limits.memory)
-            .instances(16)
-            .build(),
+        limits: StoreLimitsBuilder::new().memory_size(limits.memory).instances(16).build(),
         io,
     };
     let mut store = Store::new(engine.wasmtime(), state);
@@ -300,10 +269,7 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
         produced: Vec::new(),
         sink: None,
     };
-    let limits = StepLimits {
-        timeout: Duration::from_secs(10),
-        ..StepLimits::default()
-    };
+    let limits = StepLimits { timeout: Duration::from_secs(10), ..StepLimits::default() };
     let (mut store, _, stderr) = new_store(engine, io, limits);
     let outcome = async {
         let solid = pre.instantiate_async(&mut store).await?;
@@ -313,10 +279,7 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
     let def = outcome.map_err(|e| classify(e, &stderr.contents()).message)?;
     let config_schema = match def.config_schema {
         None => None,
-        Some(text) => Some(
-            serde_json::from_str(&text)
-                .map_err(|e| format!("its config schema is not JSON: {e}"))?,
-        ),
+        Some(text) => Some(serde_json::from_str(&text).map_err(|e| format!("its config schema is not JSON: {e}"))?),
     };
     Ok(SolidDef {
         name: def.name,
@@ -393,17 +356,11 @@ pub(crate) async fn run_attempt(
     let inputs: Vec<wit::NamedValue> = attempt
         .inputs
         .iter()
-        .map(|(name, value)| wit::NamedValue {
-            name: name.clone(),
-            value: value_to_wit(value),
-        })
+        .map(|(name, value)| wit::NamedValue { name: name.clone(), value: value_to_wit(value) })
         .collect();
     let outcome = async {
         let instance = solid.pre.instantiate_async(&mut store).await?;
-        instance
-            .weft_solid_guest()
-            .call_compute(&mut store, &inputs)
-            .await
+        instance.weft_solid_guest().call_compute(&mut store, &inputs).await
     }
     .await;
     let stderr_bytes = stderr.contents().to_vec();
@@ -420,20 +377,11 @@ pub(crate) async fn run_attempt(
     };
     let outputs = std::mem::take(&mut store.data_mut().io.produced);
     drop(store);
-    AttemptReport {
-        outputs,
-        error,
-        stdout: stdout.contents().to_vec(),
-        stderr: stderr_bytes,
-    }
+    AttemptReport { outputs, error, stdout: stdout.contents().to_vec(), stderr: stderr_bytes }
 }
 
 /// Takes the outputs `compute` returned and checks that every required output exists.
-fn accept_returned(
-    state: &mut StepState,
-    returned: Vec<wit::NamedValue>,
-    sink: &EventSink,
-) -> Result<(), StepError> {
+fn accept_returned(state: &mut StepState, returned: Vec<wit::NamedValue>, sink: &EventSink) -> Result<(), StepError> {
     let invalid = |message: String| StepError {
         kind: StepErrorKind::InvalidOutput,
         message,
@@ -447,11 +395,7 @@ fn accept_returned(
         state.io.accept_output(name, value).map_err(invalid)?;
         sink(event);
     }
-    let def = state
-        .io
-        .def
-        .as_ref()
-        .expect("compute runs with a definition");
+    let def = state.io.def.as_ref().expect("compute runs with a definition");
     let missing: Vec<&str> = def
         .outputs
         .iter()
@@ -461,18 +405,13 @@ fn accept_returned(
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(invalid(format!(
-            "the solid returned without producing its required output(s): {}",
-            missing.join(", ")
-        )))
+        Err(invalid(format!("the solid returned without producing its required output(s): {}", missing.join(", "))))
     }
 }
 
 /// Turns a wasmtime error from a guest call into a step error of the right kind.
 fn classify(error: wasmtime::Error, stderr: &[u8]) -> StepError {
-    let backtrace = error
-        .downcast_ref::<WasmBacktrace>()
-        .map(|bt| bt.to_string());
+    let backtrace = error.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
     let (kind, message) = if let Some(timeout) = error.downcast_ref::<TimedOut>() {
         (StepErrorKind::Trap, timeout.to_string())
     } else if let Some(panic) = panic_message(stderr) {
@@ -482,13 +421,7 @@ fn classify(error: wasmtime::Error, stderr: &[u8]) -> StepError {
     } else {
         (StepErrorKind::Trap, crate::solid::root_message(&error))
     };
-    StepError {
-        kind,
-        message,
-        retryable: false,
-        metadata: Vec::new(),
-        backtrace,
-    }
+    StepError { kind, message, retryable: false, metadata: Vec::new(), backtrace }
 }
 
 /// The message of a Rust panic, as the guest's panic hook printed it to stderr:
@@ -498,15 +431,8 @@ fn panic_message(stderr: &[u8]) -> Option<String> {
     let start = text.find("panicked at ")?;
     let rest = &text[start + "panicked at ".len()..];
     let (location, body) = rest.split_once('\n').unwrap_or((rest, ""));
-    let message: Vec<&str> = body
-        .lines()
-        .take_while(|l| !l.starts_with("note: "))
-        .collect();
-    Some(format!(
-        "panicked at {}: {}",
-        location.trim_end_matches(':'),
-        message.join("\n").trim()
-    ))
+    let message: Vec<&str> = body.lines().take_while(|l| !l.starts_with("note: ")).collect();
+    Some(format!("panicked at {}: {}", location.trim_end_matches(':'), message.join("\n").trim()))
 }
 
 #[cfg(test)]

@@ -30,12 +30,7 @@ struct RunLog {
 
 impl RunLog {
     fn emit(&mut self, step: Option<&str>, kind: EventKind) {
-        let event = Event {
-            seq: self.next_seq,
-            timestamp: now_micros(),
-            step: step.map(str::to_owned),
-            kind,
-        };
+        let event = Event { seq: self.next_seq, timestamp: now_micros(), step: step.map(str::to_owned), kind };
         self.next_seq += 1;
         if let Some(live) = &self.live
             && live.send(event.clone()).is_err()
@@ -63,25 +58,14 @@ pub(crate) async fn execute_run(
     mut record: RunRecord,
     live: Option<UnboundedSender<Event>>,
 ) -> Result<RunRecord> {
-    let log = Arc::new(Mutex::new(RunLog {
-        run_id: record.id,
-        next_seq: 0,
-        pending: Batch::default(),
-        live,
-    }));
-    let emit =
-        |step: Option<&str>, kind: EventKind| log.lock().expect("run log lock").emit(step, kind);
+    let log = Arc::new(Mutex::new(RunLog { run_id: record.id, next_seq: 0, pending: Batch::default(), live }));
+    let emit = |step: Option<&str>, kind: EventKind| log.lock().expect("run log lock").emit(step, kind);
     let commit = || log.lock().expect("run log lock").commit(db);
 
     let started = Instant::now();
     record.status = record.status.transition(RunStatus::Started);
     record.started_at = Some(now_micros());
-    emit(
-        None,
-        EventKind::RunStarted {
-            pipeline: plan.name.clone(),
-        },
-    );
+    emit(None, EventKind::RunStarted { pipeline: plan.name.clone() });
     log.lock().expect("run log lock").pending.run = Some(record.clone());
     commit()?;
 
@@ -96,11 +80,7 @@ pub(crate) async fn execute_run(
             let reason = format!(
                 "upstream step `{}` {}",
                 plan.steps[upstream].key,
-                if status[upstream] == StepStatus::Failed {
-                    "failed"
-                } else {
-                    "was skipped"
-                }
+                if status[upstream] == StepStatus::Failed { "failed" } else { "was skipped" }
             );
             status[index] = status[index].transition(StepStatus::Skipped);
             emit(Some(key), EventKind::StepSkipped { reason });
@@ -111,11 +91,7 @@ pub(crate) async fn execute_run(
         let mut skip_reason = None;
         let mut input_error = None;
         for input in &step.inputs {
-            let def = step
-                .solid
-                .def
-                .input(&input.name)
-                .expect("planned inputs are declared");
+            let def = step.solid.def.input(&input.name).expect("planned inputs are declared");
             let mut fed = 0;
             for (upstream, output) in &input.sources {
                 let Some(value) = values.get(&(*upstream, output.as_str())) else {
@@ -135,10 +111,8 @@ pub(crate) async fn execute_run(
             }
             if fed == 0 && !def.optional && !def.multiple {
                 let (upstream, output) = &input.sources[0];
-                skip_reason = Some(format!(
-                    "optional output `{}.{output}` was not produced",
-                    plan.steps[*upstream].key
-                ));
+                skip_reason =
+                    Some(format!("optional output `{}.{output}` was not produced", plan.steps[*upstream].key));
             }
         }
         if let Some(reason) = skip_reason {
@@ -156,13 +130,7 @@ pub(crate) async fn execute_run(
                 backtrace: None,
             };
             status[index] = status[index].transition(StepStatus::Failed);
-            emit(
-                Some(key),
-                EventKind::StepFailed {
-                    duration_us: 0,
-                    error,
-                },
-            );
+            emit(Some(key), EventKind::StepFailed { duration_us: 0, error });
             commit()?;
             continue;
         }
@@ -194,12 +162,8 @@ pub(crate) async fn execute_run(
                         stderr_bytes: report.stderr.len() as u64,
                     },
                 );
-                log.pending
-                    .compute_logs
-                    .push((key.to_owned(), Stream::Stdout, report.stdout));
-                log.pending
-                    .compute_logs
-                    .push((key.to_owned(), Stream::Stderr, report.stderr));
+                log.pending.compute_logs.push((key.to_owned(), Stream::Stdout, report.stdout));
+                log.pending.compute_logs.push((key.to_owned(), Stream::Stderr, report.stderr));
             }
             match report.error {
                 None => {
@@ -213,16 +177,10 @@ pub(crate) async fn execute_run(
             }
             // Outputs of a failed attempt are kept for inspection but feed nothing.
             for (output, value) in report.outputs {
-                log.pending
-                    .outputs
-                    .push((key.to_owned(), output.clone(), value.clone()));
+                log.pending.outputs.push((key.to_owned(), output.clone(), value.clone()));
                 if status[index].is_success() {
-                    let name = step
-                        .solid
-                        .def
-                        .output(&output)
-                        .map(|o| o.name.as_str())
-                        .expect("accepted outputs are declared");
+                    let name =
+                        step.solid.def.output(&output).map(|o| o.name.as_str()).expect("accepted outputs are declared");
                     values.insert((index, name), value);
                 }
             }
@@ -244,13 +202,7 @@ pub(crate) async fn execute_run(
     } else {
         record.status = record.status.transition(RunStatus::Failure);
         let message = format!("step(s) failed: {}", failed.join(", "));
-        emit(
-            None,
-            EventKind::RunFailed {
-                duration_us,
-                message,
-            },
-        );
+        emit(None, EventKind::RunFailed { duration_us, message });
     }
     record.ended_at = Some(now_micros());
     log.lock().expect("run log lock").pending.run = Some(record.clone());

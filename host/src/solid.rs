@@ -67,10 +67,7 @@ pub struct LoadedSolid {
 
 impl std::fmt::Debug for LoadedSolid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedSolid")
-            .field("path", &self.path)
-            .field("digest", &self.digest)
-            .finish()
+        f.debug_struct("LoadedSolid").field("path", &self.path).field("digest", &self.digest).finish()
     }
 }
 
@@ -83,20 +80,12 @@ pub struct LoadError {
 
 impl LoadError {
     fn new(path: &Path, message: impl Into<String>) -> LoadError {
-        LoadError {
-            path: path.to_path_buf(),
-            message: message.into(),
-        }
+        LoadError { path: path.to_path_buf(), message: message.into() }
     }
 
     /// The error as a problem of the manifest key that named the file.
     pub fn into_problem(self, manifest: &Path, line: Option<usize>, key: &str) -> Problem {
-        Problem::keyed(
-            manifest,
-            line,
-            key,
-            format!("{}: {}", self.path.display(), self.message),
-        )
+        Problem::keyed(manifest, line, key, format!("{}: {}", self.path.display(), self.message))
     }
 }
 
@@ -119,13 +108,9 @@ impl LoadedSolid {
     /// than a component, another contract version, missing or mistyped exports, imports
     /// the host does not offer, a trapping or invalid `describe`.
     pub async fn load(engine: &SolidEngine, path: &Path) -> Result<LoadedSolid, LoadError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| LoadError::new(path, format!("cannot read the component: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| LoadError::new(path, format!("cannot read the component: {e}")))?;
         if !bytes.starts_with(WASM_MAGIC) || bytes.len() < 8 {
-            return Err(LoadError::new(
-                path,
-                "not a WebAssembly file (no `\\0asm` header)",
-            ));
+            return Err(LoadError::new(path, "not a WebAssembly file (no `\\0asm` header)"));
         }
         // Bytes 4..8 are the version and layer: 1 0 0 0 for a core module, 0x0d 0 1 0
         // for a component.
@@ -137,23 +122,15 @@ impl LoadedSolid {
             ));
         }
         let digest = blake3::hash(&bytes).to_hex().to_string();
-        let component = Component::new(engine.wasmtime(), &bytes).map_err(|e| {
-            LoadError::new(path, format!("invalid component: {}", root_message(&e)))
-        })?;
+        let component = Component::new(engine.wasmtime(), &bytes)
+            .map_err(|e| LoadError::new(path, format!("invalid component: {}", root_message(&e))))?;
         check_contract(engine, &component).map_err(|m| LoadError::new(path, m))?;
-        let pre = engine
-            .instantiate_pre(&component)
-            .map_err(|m| LoadError::new(path, m))?;
+        let pre = engine.instantiate_pre(&component).map_err(|m| LoadError::new(path, m))?;
         let def = sandbox::describe(engine, &pre)
             .await
             .map_err(|m| LoadError::new(path, format!("`describe` failed: {m}")))?;
         validate_def(&def).map_err(|m| LoadError::new(path, m))?;
-        Ok(LoadedSolid {
-            path: path.to_path_buf(),
-            digest,
-            def: Arc::new(def),
-            pre,
-        })
+        Ok(LoadedSolid { path: path.to_path_buf(), digest, def: Arc::new(def), pre })
     }
 }
 
@@ -162,14 +139,8 @@ impl LoadedSolid {
 /// message rather than a linker error.
 fn check_contract(engine: &SolidEngine, component: &Component) -> Result<(), String> {
     let ty = component.component_type();
-    let exports: Vec<String> = ty
-        .exports(engine.wasmtime())
-        .map(|(name, _)| name.to_owned())
-        .collect();
-    let imports: Vec<String> = ty
-        .imports(engine.wasmtime())
-        .map(|(name, _)| name.to_owned())
-        .collect();
+    let exports: Vec<String> = ty.exports(engine.wasmtime()).map(|(name, _)| name.to_owned()).collect();
+    let imports: Vec<String> = ty.imports(engine.wasmtime()).map(|(name, _)| name.to_owned()).collect();
     let prefix = format!("{CONTRACT_PACKAGE}/");
     let other_version = exports
         .iter()
@@ -184,25 +155,15 @@ fn check_contract(engine: &SolidEngine, component: &Component) -> Result<(), Str
         ));
     }
     if !exports.iter().any(|e| e == CONTRACT_EXPORT) {
-        let found = if exports.is_empty() {
-            "nothing".to_owned()
-        } else {
-            exports.join(", ")
-        };
-        return Err(format!(
-            "does not export `{CONTRACT_EXPORT}`, so it is not a weft solid (it exports {found})"
-        ));
+        let found = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
+        return Err(format!("does not export `{CONTRACT_EXPORT}`, so it is not a weft solid (it exports {found})"));
     }
     Ok(())
 }
 
 /// The innermost message of a wasmtime error, without the chain of contexts.
 pub(crate) fn root_message(error: &wasmtime::Error) -> String {
-    error
-        .chain()
-        .last()
-        .map(|e| e.to_string())
-        .unwrap_or_else(|| error.to_string())
+    error.chain().last().map(|e| e.to_string()).unwrap_or_else(|| error.to_string())
 }
 
 fn validate_def(def: &SolidDef) -> Result<(), String> {
@@ -227,14 +188,7 @@ fn validate_def(def: &SolidDef) -> Result<(), String> {
     {
         problems.push(format!("its config schema is not a valid JSON Schema: {e}"));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "its definition is invalid: {}",
-            problems.join("; ")
-        ))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(format!("its definition is invalid: {}", problems.join("; "))) }
 }
 
 /// Converts metadata from the contract's form.

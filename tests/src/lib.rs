@@ -7,10 +7,7 @@ use std::sync::OnceLock;
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the repository")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repository").to_path_buf()
 }
 
 /// Where the test guests are built.
@@ -19,13 +16,7 @@ pub fn guest_dir() -> PathBuf {
 }
 
 /// The guest crates the tests use, by package name.
-const GUESTS: &[&str] = &[
-    "conformance",
-    "faulty",
-    "hello-world",
-    "salutation",
-    "config-example-solid",
-];
+const GUESTS: &[&str] = &["conformance", "faulty", "hello-world", "salutation", "config-example-solid"];
 
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -42,12 +33,17 @@ pub fn guest(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let mut command = cargo();
-        command.args(["build", "--profile", "guest", "--target", "wasm32-wasip2", "--target-dir"]).arg(root().join("target"));
+        command
+            .args(["build", "--profile", "guest", "--target", "wasm32-wasip2", "--target-dir"])
+            .arg(root().join("target"));
         for guest in GUESTS {
             command.args(["-p", guest]);
         }
         let status = command.status().expect("cargo runs");
-        assert!(status.success(), "building the test guests failed (is the wasm32-wasip2 target installed? scripts/setup adds it)");
+        assert!(
+            status.success(),
+            "building the test guests failed (is the wasm32-wasip2 target installed? scripts/setup adds it)"
+        );
     });
     let path = guest_dir().join(format!("{name}.wasm"));
     assert!(path.exists(), "{} was not built", path.display());
@@ -62,10 +58,7 @@ pub fn weft_bin() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let status = cargo()
-                .args(["build", "-p", "weft-host", "--bin", "weft"])
-                .status()
-                .expect("cargo runs");
+            let status = cargo().args(["build", "-p", "weft-host", "--bin", "weft"]).status().expect("cargo runs");
             assert!(status.success(), "building the weft binary failed");
             root().join("target/debug/weft")
         })

@@ -1,8 +1,6 @@
 //! Every part of the contract, both ways, through one solid that touches all of it.
 
-use weft_host::{
-    EventKind, Host, Manifest, MetadataValue, RunConfig, RunStatus, Stream, Value, ValueType,
-};
+use weft_host::{EventKind, Host, Manifest, MetadataValue, RunConfig, RunStatus, Stream, Value, ValueType};
 use weft_tests::Project;
 
 const MANIFEST: &str = r#"
@@ -24,53 +22,26 @@ async fn a_solid_gets_and_gives_every_kind_of_value_and_event() {
     let project = Project::new(MANIFEST);
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
-    let config = RunConfig::from_json(
-        &serde_json::json!({"solids": {"conform": {"config": {"shout": true}}}}),
-        None,
-    )
-    .unwrap();
+    let config =
+        RunConfig::from_json(&serde_json::json!({"solids": {"conform": {"config": {"shout": true}}}}), None).unwrap();
     let plan = host.plan(&manifest, "everything", &config).await.unwrap();
 
     // What `describe` declared, as the host read it.
-    let def = &plan
-        .steps
-        .iter()
-        .find(|s| s.key == "conform")
-        .unwrap()
-        .solid
-        .def;
+    let def = &plan.steps.iter().find(|s| s.key == "conform").unwrap().solid.def;
     assert_eq!(def.name, "conformance");
     assert_eq!(def.version, "3");
-    assert_eq!(
-        def.description,
-        "Describes a text in every value type there is."
-    );
-    assert_eq!(
-        def.tags,
-        [
-            ("team".to_string(), "weft".to_string()),
-            ("kind".into(), "test".into())
-        ]
-    );
+    assert_eq!(def.description, "Describes a text in every value type there is.");
+    assert_eq!(def.tags, [("team".to_string(), "weft".to_string()), ("kind".into(), "test".into())]);
     let text = def.input("text").unwrap();
     assert_eq!(
-        (
-            text.ty,
-            text.optional,
-            text.multiple,
-            text.description.as_str()
-        ),
+        (text.ty, text.optional, text.multiple, text.description.as_str()),
         (ValueType::Text, false, false, "The text to describe")
     );
     let scale = def.input("scale").unwrap();
     assert_eq!((scale.ty, scale.optional), (ValueType::Float, true));
     let extras = def.input("extras").unwrap();
     assert_eq!((extras.ty, extras.multiple), (ValueType::Any, true));
-    let types: Vec<(&str, ValueType, bool)> = def
-        .outputs
-        .iter()
-        .map(|o| (o.name.as_str(), o.ty, o.optional))
-        .collect();
+    let types: Vec<(&str, ValueType, bool)> = def.outputs.iter().map(|o| (o.name.as_str(), o.ty, o.optional)).collect();
     assert_eq!(
         types,
         [
@@ -88,49 +59,30 @@ async fn a_solid_gets_and_gives_every_kind_of_value_and_event() {
     assert_eq!(record.status, RunStatus::Success);
     let id = record.id;
     let out = |name: &str| host.output(id, "conform", name).unwrap();
-    assert_eq!(
-        out("echo"),
-        Some(Value::Text("NOTHING".into())),
-        "config reached the solid"
-    );
+    assert_eq!(out("echo"), Some(Value::Text("NOTHING".into())), "config reached the solid");
     assert_eq!(out("length"), Some(Value::Integer(7)));
     assert_eq!(out("scaled"), Some(Value::Float(7.0)));
     let summary: serde_json::Value = match out("summary") {
         Some(Value::Json(text)) => serde_json::from_str(&text).unwrap(),
         other => panic!("summary is {other:?}"),
     };
-    assert_eq!(
-        summary,
-        serde_json::json!({"words": 1, "extras": 2, "shout": true}),
-        "fan-in delivered both values"
-    );
+    assert_eq!(summary, serde_json::json!({"words": 1, "extras": 2, "shout": true}), "fan-in delivered both values");
     assert_eq!(out("raw"), Some(Value::Bytes(b"nothing".to_vec())));
     assert_eq!(out("flag"), Some(Value::Boolean(true)));
-    assert_eq!(
-        out("nothing"),
-        None,
-        "an optional output left empty is not stored"
-    );
+    assert_eq!(out("nothing"), None, "an optional output left empty is not stored");
 
     let events = host.events(id).unwrap();
-    let of_conform: Vec<&EventKind> = events
-        .iter()
-        .filter(|e| e.step.as_deref() == Some("conform"))
-        .map(|e| &e.kind)
-        .collect();
-    assert!(of_conform.iter().any(|k| matches!(k, EventKind::Log { message, .. } if *message == format!("run {id} step conform"))), "{of_conform:#?}");
+    let of_conform: Vec<&EventKind> =
+        events.iter().filter(|e| e.step.as_deref() == Some("conform")).map(|e| &e.kind).collect();
     assert!(
         of_conform
             .iter()
-            .any(|k| matches!(k, EventKind::Log { message, .. } if message == "partition None"))
+            .any(|k| matches!(k, EventKind::Log { message, .. } if *message == format!("run {id} step conform"))),
+        "{of_conform:#?}"
     );
+    assert!(of_conform.iter().any(|k| matches!(k, EventKind::Log { message, .. } if message == "partition None")));
     let expectation = of_conform.iter().find_map(|k| match k {
-        EventKind::Expectation {
-            success,
-            label,
-            metadata,
-            ..
-        } => Some((*success, label.clone(), metadata.clone())),
+        EventKind::Expectation { success, label, metadata, .. } => Some((*success, label.clone(), metadata.clone())),
         _ => None,
     });
     let (success, label, metadata) = expectation.expect("an expectation event");
@@ -148,24 +100,9 @@ async fn a_solid_gets_and_gives_every_kind_of_value_and_event() {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        outputs,
-        ["echo", "length", "scaled", "summary", "raw", "flag"]
-    );
+    assert_eq!(outputs, ["echo", "length", "scaled", "summary", "raw", "flag"]);
 
-    assert_eq!(
-        host.compute_log(id, "conform", Stream::Stdout).unwrap(),
-        b"to stdout: NOTHING\n"
-    );
-    assert_eq!(
-        host.compute_log(id, "conform", Stream::Stderr).unwrap(),
-        b"to stderr: 2 extras\n"
-    );
-    assert!(of_conform.iter().any(|k| matches!(
-        k,
-        EventKind::ComputeLogs {
-            stdout_bytes: 19,
-            stderr_bytes: 20
-        }
-    )));
+    assert_eq!(host.compute_log(id, "conform", Stream::Stdout).unwrap(), b"to stdout: NOTHING\n");
+    assert_eq!(host.compute_log(id, "conform", Stream::Stderr).unwrap(), b"to stderr: 2 extras\n");
+    assert!(of_conform.iter().any(|k| matches!(k, EventKind::ComputeLogs { stdout_bytes: 19, stderr_bytes: 20 })));
 }

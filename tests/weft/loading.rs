@@ -21,15 +21,11 @@ fn component_exporting(export: &str, imports: &str) -> Vec<u8> {
 
 /// Plans a one-solid pipeline whose component is `bytes`, returning the error text.
 async fn load_error(bytes: &[u8]) -> (String, Project) {
-    let project =
-        Project::new("[solids.odd]\nwasm = \"odd.wasm\"\n\n[pipelines.p]\nsolids = [\"odd\"]\n");
+    let project = Project::new("[solids.odd]\nwasm = \"odd.wasm\"\n\n[pipelines.p]\nsolids = [\"odd\"]\n");
     project.write("odd.wasm", bytes);
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
-    let error = host
-        .plan(&manifest, "p", &RunConfig::default())
-        .await
-        .unwrap_err();
+    let error = host.plan(&manifest, "p", &RunConfig::default()).await.unwrap_err();
     assert!(matches!(error, Error::Invalid(_)), "{error:?}");
     assert!(error.is_bad_input());
     (error.to_string(), project)
@@ -39,22 +35,14 @@ async fn load_error(bytes: &[u8]) -> (String, Project) {
 async fn each_kind_of_malformed_component_gets_its_own_message() {
     let hello = std::fs::read(guest("hello_world")).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "random bytes",
-            b"\x13\x37 definitely not wasm, just bytes".to_vec(),
-            "not a WebAssembly file",
-        ),
+        ("random bytes", b"\x13\x37 definitely not wasm, just bytes".to_vec(), "not a WebAssembly file"),
         ("an empty file", Vec::new(), "not a WebAssembly file"),
         (
             "a core module",
             wat::parse_str("(module (func (export \"compute\")))").unwrap(),
             "a core WebAssembly module, not a component",
         ),
-        (
-            "a truncated component",
-            hello[..hello.len() / 2].to_vec(),
-            "invalid component",
-        ),
+        ("a truncated component", hello[..hello.len() / 2].to_vec(), "invalid component"),
         (
             "a component of something else",
             wat::parse_str("(component)").unwrap(),
@@ -81,19 +69,13 @@ async fn each_kind_of_malformed_component_gets_its_own_message() {
     ];
     for (what, bytes, expected) in cases {
         let (message, project) = load_error(&bytes).await;
-        assert!(
-            message.contains(expected),
-            "{what}: {message:?} lacks {expected:?}"
-        );
+        assert!(message.contains(expected), "{what}: {message:?} lacks {expected:?}");
         let manifest = project.manifest().display().to_string();
         assert!(
             message.starts_with(&format!("{manifest}:2: `solids.odd.wasm`: ")),
             "{what}: names the manifest key: {message}"
         );
-        assert!(
-            message.contains("odd.wasm: "),
-            "{what}: names the file: {message}"
-        );
+        assert!(message.contains("odd.wasm: "), "{what}: names the file: {message}");
     }
 }
 
@@ -104,15 +86,12 @@ async fn a_missing_component_without_a_recipe_is_reported_with_every_other_one()
     );
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
-    let Err(Error::Invalid(problems)) = host.plan(&manifest, "p", &RunConfig::default()).await
-    else {
+    let Err(Error::Invalid(problems)) = host.plan(&manifest, "p", &RunConfig::default()).await else {
         panic!("expected problems")
     };
     assert_eq!(problems.0.len(), 2, "{problems}");
     assert!(
-        problems.0.iter().all(|p| p
-            .message
-            .contains("no such file, and the manifest gives no `build` recipe")),
+        problems.0.iter().all(|p| p.message.contains("no such file, and the manifest gives no `build` recipe")),
         "{problems}"
     );
     assert_eq!(problems.0[1].key.as_deref(), Some("solids.also_gone.wasm"));
@@ -134,21 +113,8 @@ solids = ["broken", "lazy"]
     );
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
-    let error = host
-        .plan(&manifest, "p", &RunConfig::default())
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains("`solids.broken.build`: building broken failed"),
-        "{error}"
-    );
-    assert!(
-        error.contains("compiler says no"),
-        "the build's own output is shown: {error}"
-    );
-    assert!(
-        error.contains("lazy.wasm: the build succeeded but did not produce this file"),
-        "{error}"
-    );
+    let error = host.plan(&manifest, "p", &RunConfig::default()).await.unwrap_err().to_string();
+    assert!(error.contains("`solids.broken.build`: building broken failed"), "{error}");
+    assert!(error.contains("compiler says no"), "the build's own output is shown: {error}");
+    assert!(error.contains("lazy.wasm: the build succeeded but did not produce this file"), "{error}");
 }

@@ -12,11 +12,7 @@ async fn case_error(dir: &Path, host: &Host) -> String {
     let error = async {
         let manifest = Manifest::load(&dir.join("weft.toml"))?;
         let run_json = dir.join("run.json");
-        let config = if run_json.exists() {
-            RunConfig::load(&run_json)?
-        } else {
-            RunConfig::default()
-        };
+        let config = if run_json.exists() { RunConfig::load(&run_json)? } else { RunConfig::default() };
         let pipeline = manifest.pipelines[0].name.clone();
         host.plan(&manifest, &pipeline, &config).await.map(|_| ())
     }
@@ -24,10 +20,7 @@ async fn case_error(dir: &Path, host: &Host) -> String {
     .err()
     .unwrap_or_else(|| panic!("case {} planned without error", dir.display()));
     assert!(error.is_bad_input(), "{error:?}");
-    error
-        .to_string()
-        .replace(&format!("{}/", root().display()), "")
-        + "\n"
+    error.to_string().replace(&format!("{}/", root().display()), "") + "\n"
 }
 
 #[tokio::test]
@@ -36,10 +29,7 @@ async fn every_bad_manifest_case_fails_with_its_expected_errors() {
     let db = tempfile::tempdir().unwrap();
     let host = Host::open(&db.path().join("weft.redb")).unwrap();
     let bless = std::env::var_os("WEFT_BLESS").is_some();
-    let mut cases: Vec<_> = std::fs::read_dir(root().join("tests/cases"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut cases: Vec<_> = std::fs::read_dir(root().join("tests/cases")).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
     assert!(cases.len() >= 10, "the cases are there");
     let mut mismatches = Vec::new();
@@ -50,17 +40,10 @@ async fn every_bad_manifest_case_fails_with_its_expected_errors() {
             std::fs::write(&expected_path, &actual).unwrap();
             continue;
         }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
-            panic!(
-                "{} is missing; run with WEFT_BLESS=1 to write it",
-                expected_path.display()
-            )
-        });
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} is missing; run with WEFT_BLESS=1 to write it", expected_path.display()));
         if actual != expected {
-            mismatches.push(format!(
-                "{}:\n--- expected\n{expected}--- actual\n{actual}",
-                dir.display()
-            ));
+            mismatches.push(format!("{}:\n--- expected\n{expected}--- actual\n{actual}", dir.display()));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));

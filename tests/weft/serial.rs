@@ -12,10 +12,7 @@ async fn the_serial_pipeline_says_hello_dagster_and_its_events_outlive_the_host(
 
     let (run_id, live_events) = {
         let host = Host::open(&db_path).unwrap();
-        let plan = host
-            .plan(&manifest, "serial_pipeline", &RunConfig::default())
-            .await
-            .unwrap();
+        let plan = host.plan(&manifest, "serial_pipeline", &RunConfig::default()).await.unwrap();
         let mut run = host.launch(plan).unwrap();
         let mut live = Vec::new();
         while let Some(event) = run.next_event().await {
@@ -28,23 +25,11 @@ async fn the_serial_pipeline_says_hello_dagster_and_its_events_outlive_the_host(
 
     // A new handle on the same file sees everything the run recorded.
     let db = Db::open(&db_path).unwrap();
-    assert_eq!(
-        db.output(run_id, "salutation", "result").unwrap(),
-        Some(Value::Text("Hello Dagster!".into()))
-    );
-    assert_eq!(
-        db.output(run_id, "hello_world", "greeting").unwrap(),
-        Some(Value::Text("Hello".into()))
-    );
+    assert_eq!(db.output(run_id, "salutation", "result").unwrap(), Some(Value::Text("Hello Dagster!".into())));
+    assert_eq!(db.output(run_id, "hello_world", "greeting").unwrap(), Some(Value::Text("Hello".into())));
     let stored = db.events(run_id).unwrap();
-    assert_eq!(
-        stored, live_events,
-        "the stored log is the log the subscriber saw"
-    );
-    let names: Vec<(Option<&str>, &str)> = stored
-        .iter()
-        .map(|e| (e.step.as_deref(), e.kind.name()))
-        .collect();
+    assert_eq!(stored, live_events, "the stored log is the log the subscriber saw");
+    let names: Vec<(Option<&str>, &str)> = stored.iter().map(|e| (e.step.as_deref(), e.kind.name())).collect();
     assert_eq!(
         names,
         [
@@ -58,10 +43,7 @@ async fn the_serial_pipeline_says_hello_dagster_and_its_events_outlive_the_host(
             (None, "RUN_SUCCESS"),
         ]
     );
-    assert!(
-        stored.iter().enumerate().all(|(i, e)| e.seq == i as u64),
-        "sequence numbers have no gaps"
-    );
+    assert!(stored.iter().enumerate().all(|(i, e)| e.seq == i as u64), "sequence numbers have no gaps");
     let record = db.run(run_id).unwrap();
     assert_eq!(record.status, RunStatus::Success);
     assert_eq!(record.pipeline, "serial_pipeline");
@@ -75,10 +57,7 @@ async fn the_config_example_logs_its_word_as_often_as_configured() {
     let host = Host::open(&dir.path().join("weft.redb")).unwrap();
     let manifest = Manifest::load(&root().join("examples/config/weft.toml")).unwrap();
     let config = RunConfig::load(&root().join("examples/config/run.toml")).unwrap();
-    let plan = host
-        .plan(&manifest, "config_example_pipeline", &config)
-        .await
-        .unwrap();
+    let plan = host.plan(&manifest, "config_example_pipeline", &config).await.unwrap();
     assert_eq!(
         plan.steps[0].config,
         serde_json::json!({"iterations": 3, "word": "hello"}),
@@ -96,24 +75,14 @@ async fn the_config_example_logs_its_word_as_often_as_configured() {
         })
         .collect();
     assert_eq!(logs, ["hello", "hello", "hello"]);
-    assert_eq!(
-        record.run_config["solids"]["config_example_solid"]["config"]["iterations"],
-        3
-    );
+    assert_eq!(record.run_config["solids"]["config_example_solid"]["config"]["iterations"], 3);
 
     let custom = RunConfig::from_json(
         &serde_json::json!({"solids": {"config_example_solid": {"config": {"iterations": 2, "word": "weft"}}}, "tags": {"who": "test"}}),
         None,
     )
     .unwrap();
-    let record = host
-        .run(
-            host.plan(&manifest, "config_example_pipeline", &custom)
-                .await
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let record = host.run(host.plan(&manifest, "config_example_pipeline", &custom).await.unwrap()).await.unwrap();
     let words = host
         .events(record.id)
         .unwrap()

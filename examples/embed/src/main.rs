@@ -14,39 +14,19 @@ async fn main() -> anyhow::Result<()> {
     let host = Host::open(&store)?;
     let manifest = Manifest::load(&manifest_path)?;
     // Planning builds the solids if they are missing, then checks everything.
-    let plan = host
-        .plan(&manifest, "serial_pipeline", &RunConfig::default())
-        .await?;
+    let plan = host.plan(&manifest, "serial_pipeline", &RunConfig::default()).await?;
     let mut run = host.launch(plan)?;
     while let Some(event) = run.next_event().await {
-        if let EventKind::StepOutput {
-            output, preview, ..
-        } = &event.kind
-        {
-            println!(
-                "{} produced {output} = {preview}",
-                event.step.as_deref().unwrap_or("?")
-            );
+        if let EventKind::StepOutput { output, preview, .. } = &event.kind {
+            println!("{} produced {output} = {preview}", event.step.as_deref().unwrap_or("?"));
         }
     }
     let record = run.wait().await?;
-    anyhow::ensure!(
-        record.status == RunStatus::Success,
-        "run {} ended {}",
-        record.id,
-        record.status
-    );
+    anyhow::ensure!(record.status == RunStatus::Success, "run {} ended {}", record.id, record.status);
 
     let greeting = host.output(record.id, "salutation", "result")?;
-    println!(
-        "run {} {}: salutation.result = {greeting:?}",
-        record.id, record.status
-    );
-    println!(
-        "{} events are in {}",
-        host.events(record.id)?.len(),
-        store.display()
-    );
+    println!("run {} {}: salutation.result = {greeting:?}", record.id, record.status);
+    println!("{} events are in {}", host.events(record.id)?.len(), store.display());
     Ok(())
 }
 

@@ -7,10 +7,7 @@ use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{
-    Expr, FnArg, Ident, ItemFn, Lit, LitStr, Pat, ReturnType, Token, Type, parenthesized,
-    parse_macro_input,
-};
+use syn::{Expr, FnArg, Ident, ItemFn, Lit, LitStr, Pat, ReturnType, Token, Type, parenthesized, parse_macro_input};
 
 /// Marks a function as the solid of this component. See the `weft-guest` crate docs.
 #[proc_macro_attribute]
@@ -43,11 +40,7 @@ impl Parse for OutputSpec {
         } else {
             None
         };
-        Ok(OutputSpec {
-            name,
-            ty,
-            description,
-        })
+        Ok(OutputSpec { name, ty, description })
     }
 }
 
@@ -75,11 +68,7 @@ struct SolidAttrs {
 
 impl SolidAttrs {
     fn parse(&mut self, meta: syn::meta::ParseNestedMeta) -> syn::Result<()> {
-        let key = meta
-            .path
-            .get_ident()
-            .map(Ident::to_string)
-            .unwrap_or_default();
+        let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
         match key.as_str() {
             "name" => self.name = Some(meta.value()?.parse()?),
             "description" => self.description = Some(meta.value()?.parse()?),
@@ -90,8 +79,7 @@ impl SolidAttrs {
             "yields" => self.yields = parse_specs(&meta)?,
             "inputs" => meta.parse_nested_meta(|input| {
                 let name = input.path.require_ident()?.clone();
-                self.input_descriptions
-                    .push((name, input.value()?.parse()?));
+                self.input_descriptions.push((name, input.value()?.parse()?));
                 Ok(())
             })?,
             "tags" => meta.parse_nested_meta(|tag| {
@@ -105,9 +93,7 @@ impl SolidAttrs {
                 };
                 for element in array.elems {
                     match element {
-                        Expr::Lit(syn::ExprLit {
-                            lit: Lit::Str(s), ..
-                        }) => self.capabilities.push(s),
+                        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => self.capabilities.push(s),
                         other => {
                             return Err(syn::Error::new_spanned(other, "expected a string"));
                         }
@@ -133,9 +119,7 @@ fn doc_comment(function: &ItemFn) -> String {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                Expr::Lit(syn::ExprLit {
-                    lit: Lit::Str(s), ..
-                }) => Some(s.value()),
+                Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -164,16 +148,8 @@ fn is_unit(ty: &Type) -> bool {
 
 fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
     let fn_name = &function.sig.ident;
-    let solid_name = attrs
-        .name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| fn_name.to_string());
-    let description = attrs
-        .description
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| doc_comment(&function));
+    let solid_name = attrs.name.as_ref().map(LitStr::value).unwrap_or_else(|| fn_name.to_string());
+    let description = attrs.description.as_ref().map(LitStr::value).unwrap_or_else(|| doc_comment(&function));
     let version = match &attrs.version {
         Some(v) => quote!(#v),
         None => quote!(::core::env!("CARGO_PKG_VERSION")),
@@ -186,20 +162,14 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
     let mut input_names = Vec::new();
     for arg in &function.sig.inputs {
         let FnArg::Typed(arg) = arg else {
-            return Err(syn::Error::new_spanned(
-                arg,
-                "a solid is a free function, not a method",
-            ));
+            return Err(syn::Error::new_spanned(arg, "a solid is a free function, not a method"));
         };
         if matches!(*arg.ty, Type::Reference(_)) {
             call_args.push(quote!(&__weft_ctx));
             continue;
         }
         let Pat::Ident(pat) = &*arg.pat else {
-            return Err(syn::Error::new_spanned(
-                &arg.pat,
-                "an input parameter needs a plain name",
-            ));
+            return Err(syn::Error::new_spanned(&arg.pat, "an input parameter needs a plain name"));
         };
         let ident = &pat.ident;
         let name = ident.to_string();
@@ -219,10 +189,7 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
     }
     for (name, _) in &attrs.input_descriptions {
         if !input_names.iter().any(|n| name == n) {
-            return Err(syn::Error::new_spanned(
-                name,
-                "no input parameter has this name",
-            ));
+            return Err(syn::Error::new_spanned(name, "no input parameter has this name"));
         }
     }
 
@@ -236,19 +203,9 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
         Some(specs) => specs,
         None if is_unit(&value_ty) => Vec::new(),
         None => {
-            let name = attrs
-                .output
-                .as_ref()
-                .map(LitStr::value)
-                .unwrap_or_else(|| "result".into());
+            let name = attrs.output.as_ref().map(LitStr::value).unwrap_or_else(|| "result".into());
             vec![OutputSpec {
-                name: Ident::new(
-                    &name,
-                    attrs
-                        .output
-                        .as_ref()
-                        .map_or(Span::call_site(), LitStr::span),
-                ),
+                name: Ident::new(&name, attrs.output.as_ref().map_or(Span::call_site(), LitStr::span)),
                 ty: value_ty.clone(),
                 description: None,
             }]
@@ -256,11 +213,7 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
     };
     let output_defs = outputs.iter().chain(&attrs.yields).map(|o| {
         let (name, ty) = (o.name.to_string(), &o.ty);
-        let desc = o
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .unwrap_or_default();
+        let desc = o.description.as_ref().map(LitStr::value).unwrap_or_default();
         quote!(::weft_guest::__private::output_def::<#ty>(#name, #desc))
     });
     // Which outputs the return value carries: none when the function returns `()` (it
@@ -271,9 +224,7 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
         let (name, ty) = (outputs[0].name.to_string(), &outputs[0].ty);
         quote!(::weft_guest::__private::push_output::<#ty>(&mut __weft_out, #name, __weft_ret);)
     } else {
-        let locals: Vec<Ident> = (0..outputs.len())
-            .map(|i| format_ident!("__weft_o{}", i))
-            .collect();
+        let locals: Vec<Ident> = (0..outputs.len()).map(|i| format_ident!("__weft_o{}", i)).collect();
         let pushes = outputs.iter().zip(&locals).map(|(o, local)| {
             let (name, ty) = (o.name.to_string(), &o.ty);
             quote!(::weft_guest::__private::push_output::<#ty>(&mut __weft_out, #name, #local);)

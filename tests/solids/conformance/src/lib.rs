@@ -3,9 +3,7 @@
 //! output left empty, config, logs, stdout and stderr, expectations and materializations.
 
 use serde::{Deserialize, Serialize};
-use weft_guest::{
-    Context, ExpectationResult, Failure, Json, Many, Materialization, Metadata, Value, solid,
-};
+use weft_guest::{Context, ExpectationResult, Failure, Json, Many, Materialization, Metadata, Value, solid};
 
 #[derive(Serialize, Deserialize)]
 struct Summary {
@@ -44,11 +42,7 @@ fn conformance(
     extras: Many<Value>,
 ) -> Result<(i64, f64, Json<Summary>, Vec<u8>, bool, Option<String>), Failure> {
     let config: Config = ctx.config()?;
-    let shown = if config.shout {
-        text.to_uppercase()
-    } else {
-        text.clone()
-    };
+    let shown = if config.shout { text.to_uppercase() } else { text.clone() };
     ctx.yield_output("echo", shown.clone())?;
     ctx.info(&format!("run {} step {}", ctx.run_id(), ctx.step_key()));
     ctx.warn(&format!("partition {:?}", ctx.partition_key()));
@@ -66,17 +60,6 @@ fn conformance(
             .with("url", Metadata::Url("https://example.com/t".into())),
     );
     let length = text.len() as i64;
-    let summary = Summary {
-        words: text.split_whitespace().count(),
-        extras: extras.0.len(),
-        shout: config.shout,
-    };
-    Ok((
-        length,
-        length as f64 * scale.unwrap_or(1.0),
-        Json(summary),
-        text.into_bytes(),
-        true,
-        None,
-    ))
+    let summary = Summary { words: text.split_whitespace().count(), extras: extras.0.len(), shout: config.shout };
+    Ok((length, length as f64 * scale.unwrap_or(1.0), Json(summary), text.into_bytes(), true, None))
 }
