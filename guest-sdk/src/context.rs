@@ -55,6 +55,11 @@ impl Context {
         host::step_key()
     }
 
+    /// Which attempt of the step this is: 1 for the first, 2 for the first retry, ...
+    pub fn attempt(&self) -> u32 {
+        host::attempt()
+    }
+
     /// The partition this run computes, if any.
     pub fn partition_key(&self) -> Option<String> {
         host::partition_key()

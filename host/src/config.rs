@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 pub struct RunConfig {
     /// Config per step alias (`solids.<alias>.config`).
     pub solids: BTreeMap<String, Json>,
+    /// Retry policy keys per step alias (`solids.<alias>.retry`), over all others.
+    pub retries: BTreeMap<String, Json>,
+    /// Execution settings (`execution`): over the pipeline's, under the CLI's.
+    pub execution: Option<Json>,
     /// Tags recorded with the run.
     pub tags: BTreeMap<String, String>,
     /// The file it was read from, for error messages.
@@ -59,14 +63,29 @@ impl RunConfig {
                             match entry.as_object() {
                                 Some(entry) => {
                                     for (k, v) in entry {
-                                        if k == "config" {
-                                            config.solids.insert(alias.clone(), v.clone());
-                                        } else {
-                                            problems.push(Problem::new(
+                                        let key = format!("{at}.{k}");
+                                        match k.as_str() {
+                                            "config" => {
+                                                config.solids.insert(alias.clone(), v.clone());
+                                            }
+                                            "retry" => {
+                                                let mut found = Vec::new();
+                                                crate::execution::apply_retry(
+                                                    &mut Default::default(),
+                                                    v,
+                                                    &key,
+                                                    &mut found,
+                                                );
+                                                problems.extend(
+                                                    found.into_iter().map(|(k, m)| Problem::new(file, Some(&k), m)),
+                                                );
+                                                config.retries.insert(alias.clone(), v.clone());
+                                            }
+                                            _ => problems.push(Problem::new(
                                                 file,
-                                                Some(&format!("{at}.{k}")),
-                                                "unknown key; expected `config`",
-                                            ));
+                                                Some(&key),
+                                                "unknown key; expected `config` or `retry`",
+                                            )),
                                         }
                                     }
                                 }
@@ -93,17 +112,52 @@ impl RunConfig {
                     }
                     None => problems.push(Problem::new(file, Some("tags"), "expected a table of strings")),
                 },
-                other => problems.push(Problem::new(file, Some(other), "unknown key; expected `solids` or `tags`")),
+                "execution" => {
+                    let mut found = Vec::new();
+                    crate::execution::apply_execution(&mut Default::default(), value, "execution", &mut found);
+                    problems.extend(found.into_iter().map(|(k, m)| Problem::new(file, Some(&k), m)));
+                    config.execution = Some(value.clone());
+                }
+                other => problems.push(Problem::new(
+                    file,
+                    Some(other),
+                    "unknown key; expected `solids`, `execution` or `tags`",
+                )),
             }
         }
         if problems.is_empty() { Ok(config) } else { Err(Problems(problems)) }
+    }
+
+    /// Sets one execution setting over what the file said (for command-line flags).
+    ///
+    /// # Errors
+    /// [`Problems`] when the key or value is not a valid execution setting.
+    pub fn override_execution(&mut self, key: &str, value: Json) -> Result<(), Problems> {
+        let mut problems = Vec::new();
+        let single = serde_json::json!({ key: value });
+        crate::execution::apply_execution(&mut Default::default(), &single, "execution", &mut problems);
+        if let Some((key, message)) = problems.into_iter().next() {
+            return Err(Problems::one(Problem::new(Path::new("<command line>"), Some(&key), message)));
+        }
+        let execution = self.execution.get_or_insert_with(|| serde_json::json!({}));
+        merge(execution, &single);
+        Ok(())
     }
 
     /// The JSON form recorded with the run.
     pub fn to_json(&self) -> Json {
         let solids: Map<String, Json> =
             self.solids.iter().map(|(alias, c)| (alias.clone(), serde_json::json!({ "config": c }))).collect();
-        serde_json::json!({ "solids": solids, "tags": self.tags })
+        let mut solids = solids;
+        for (alias, retry) in &self.retries {
+            let entry = solids.entry(alias.clone()).or_insert_with(|| serde_json::json!({}));
+            entry["retry"] = retry.clone();
+        }
+        let mut json = serde_json::json!({ "solids": solids, "tags": self.tags });
+        if let Some(execution) = &self.execution {
+            json["execution"] = execution.clone();
+        }
+        json
     }
 }
 

@@ -22,8 +22,8 @@ const EVENTS: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new("events
 const OUTPUTS: TableDefinition<(u128, &str, &str), [u8; 32]> = TableDefinition::new("step_outputs");
 /// Digest -> encoded value (see [`Value::encode`]), stored once per content.
 const BLOBS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("blobs");
-/// (run id, step key, stream: 1 stdout, 2 stderr) -> captured bytes.
-const COMPUTE_LOGS: TableDefinition<(u128, &str, u8), &[u8]> = TableDefinition::new("compute_logs");
+/// (run id, step key, attempt, stream: 1 stdout, 2 stderr) -> captured bytes.
+const COMPUTE_LOGS: TableDefinition<(u128, &str, u32, u8), &[u8]> = TableDefinition::new("compute_logs");
 
 /// Which captured stream of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,8 @@ pub struct Batch {
     pub run: Option<RunRecord>,
     pub events: Vec<Event>,
     pub outputs: Vec<(String, String, Value)>,
-    pub compute_logs: Vec<(String, Stream, Vec<u8>)>,
+    /// (step key, attempt, stream, bytes).
+    pub compute_logs: Vec<(String, u32, Stream, Vec<u8>)>,
 }
 
 impl Batch {
@@ -153,8 +154,9 @@ impl Db {
             }
             if !batch.compute_logs.is_empty() {
                 let mut logs = tx.open_table(COMPUTE_LOGS).map_err(|e| self.err(e))?;
-                for (step, stream, bytes) in &batch.compute_logs {
-                    logs.insert((run_id.0, step.as_str(), *stream as u8), bytes.as_slice()).map_err(|e| self.err(e))?;
+                for (step, attempt, stream, bytes) in &batch.compute_logs {
+                    logs.insert((run_id.0, step.as_str(), *attempt, *stream as u8), bytes.as_slice())
+                        .map_err(|e| self.err(e))?;
                 }
             }
         }
@@ -238,15 +240,30 @@ impl Db {
             .ok_or_else(|| self.err(format!("the blob of {step}.{output} in run {id} is corrupt")))
     }
 
-    /// A step's captured stdout or stderr (empty when it wrote nothing).
+    /// A step's captured stdout or stderr, of its last attempt (empty when it wrote
+    /// nothing).
     pub fn compute_log(&self, id: RunId, step: &str, stream: Stream) -> Result<Vec<u8>> {
+        Ok(self
+            .compute_logs(id, step)?
+            .into_iter()
+            .rev()
+            .find(|(_, s, _)| *s == stream)
+            .map(|(_, _, bytes)| bytes)
+            .unwrap_or_default())
+    }
+
+    /// Every captured stream of a step, by attempt then stream.
+    pub fn compute_logs(&self, id: RunId, step: &str) -> Result<Vec<(u32, Stream, Vec<u8>)>> {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;
         let logs = tx.open_table(COMPUTE_LOGS).map_err(|e| self.err(e))?;
-        Ok(logs
-            .get((id.0, step, stream as u8))
-            .map_err(|e| self.err(e))?
-            .map(|b| b.value().to_vec())
-            .unwrap_or_default())
+        let mut out = Vec::new();
+        for entry in logs.range((id.0, step, 0, 0)..=(id.0, step, u32::MAX, u8::MAX)).map_err(|e| self.err(e))? {
+            let (key, bytes) = entry.map_err(|e| self.err(e))?;
+            let (_, _, attempt, stream) = key.value();
+            let stream = if stream == Stream::Stdout as u8 { Stream::Stdout } else { Stream::Stderr };
+            out.push((attempt, stream, bytes.value().to_vec()));
+        }
+        Ok(out)
     }
 }
 
@@ -267,6 +284,8 @@ mod tests {
             ended_at: None,
             run_config: serde_json::json!({}),
             tags: Default::default(),
+            parent_run: None,
+            step_selection: None,
         }
     }
 
@@ -286,7 +305,7 @@ mod tests {
                     kind: EventKind::RunStarted { pipeline: "p".into() },
                 }],
                 outputs: vec![("a".into(), "out".into(), Value::Text("hi".into()))],
-                compute_logs: vec![("a".into(), Stream::Stdout, b"printed".to_vec())],
+                compute_logs: vec![("a".into(), 1, Stream::Stdout, b"printed".to_vec())],
             };
             db.commit(id, &batch).unwrap();
         }

@@ -32,6 +32,10 @@ pub enum EventKind {
         duration_us: u64,
         message: String,
     },
+    /// The run was canceled (Ctrl-C, or a call on the API).
+    RunCanceled {
+        duration_us: u64,
+    },
     StepStarted {
         attempt: u32,
     },
@@ -50,7 +54,17 @@ pub enum EventKind {
         duration_us: u64,
         error: StepError,
     },
+    /// Attempt `attempt` failed and the step's retry policy tries again after `delay_us`.
+    StepRetry {
+        attempt: u32,
+        delay_us: u64,
+        error: StepError,
+    },
     StepSkipped {
+        reason: String,
+    },
+    /// The step was interrupted, or never started, because the run stopped.
+    StepCanceled {
         reason: String,
     },
     Log {
@@ -68,8 +82,9 @@ pub enum EventKind {
         description: Option<String>,
         metadata: Vec<MetadataEntry>,
     },
-    /// The step's stdout and stderr were captured; the bytes are in the compute log table.
+    /// An attempt's stdout and stderr were captured; the bytes are in the compute log table.
     ComputeLogs {
+        attempt: u32,
         stdout_bytes: u64,
         stderr_bytes: u64,
     },
@@ -82,11 +97,14 @@ impl EventKind {
             EventKind::RunStarted { .. } => "RUN_STARTED",
             EventKind::RunSucceeded { .. } => "RUN_SUCCESS",
             EventKind::RunFailed { .. } => "RUN_FAILURE",
+            EventKind::RunCanceled { .. } => "RUN_CANCELED",
             EventKind::StepStarted { .. } => "STEP_START",
             EventKind::StepOutput { .. } => "STEP_OUTPUT",
             EventKind::StepSucceeded { .. } => "STEP_SUCCESS",
             EventKind::StepFailed { .. } => "STEP_FAILURE",
+            EventKind::StepRetry { .. } => "STEP_RETRY",
             EventKind::StepSkipped { .. } => "STEP_SKIPPED",
+            EventKind::StepCanceled { .. } => "STEP_CANCELED",
             EventKind::Log { .. } => "LOG",
             EventKind::Expectation { .. } => "EXPECTATION",
             EventKind::Materialization { .. } => "MATERIALIZATION",
@@ -119,6 +137,10 @@ pub enum StepErrorKind {
     Panic,
     /// The WebAssembly code trapped.
     Trap,
+    /// The step ran past its time limit.
+    Timeout,
+    /// The step was interrupted because the run was canceled or failed fast.
+    Canceled,
     /// An input value did not match the input's declared type.
     InputType,
     /// The solid produced an undeclared output, a value of the wrong type, an output
@@ -141,6 +163,8 @@ impl fmt::Display for StepErrorKind {
             StepErrorKind::SolidFailure => "solid failure",
             StepErrorKind::Panic => "panic",
             StepErrorKind::Trap => "trap",
+            StepErrorKind::Timeout => "time-out",
+            StepErrorKind::Canceled => "canceled",
             StepErrorKind::InputType => "input type mismatch",
             StepErrorKind::InvalidOutput => "invalid output",
             StepErrorKind::HostError => "host error",

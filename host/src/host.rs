@@ -1,15 +1,18 @@
 //! The library API: everything the CLI does is a call here.
 
+use crate::cancel::CancelToken;
 use crate::config::RunConfig;
 use crate::db::{Batch, Db, Stream};
 use crate::engine::SolidEngine;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::executor::InProcessExecutor;
+use crate::execution::ExecutorKind;
+use crate::executor::{Executor, InProcessExecutor};
 use crate::manifest::Manifest;
 use crate::plan::LockedPipeline;
 use crate::run::{RunId, RunRecord, RunStatus, now_micros};
 use crate::value::Value;
+use crate::worker::MultiprocessExecutor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -96,17 +99,23 @@ impl Host {
             created_at: now_micros(),
             started_at: None,
             ended_at: None,
-            run_config: plan.run_config.to_json(),
+            run_config: recorded_config(&plan),
             tags: plan.run_config.tags.clone(),
+            parent_run: plan.selection.as_ref().and_then(|s| s.parent),
+            step_selection: plan.selection.as_ref().map(|s| s.expression.clone()),
         };
         self.db.commit(record.id, &Batch { run: Some(record.clone()), ..Batch::default() })?;
         let (sender, events) = mpsc::unbounded_channel();
-        let (db, engine, id) = (self.db.clone(), self.engine.clone(), record.id);
-        let task = tokio::spawn(async move {
-            let executor = InProcessExecutor::new(engine);
-            crate::scheduler::execute_run(&db, &executor, &plan, record, Some(sender)).await
+        let executor: Arc<dyn Executor> = match plan.execution.executor {
+            ExecutorKind::InProcess => Arc::new(InProcessExecutor::new(self.engine.clone())),
+            ExecutorKind::Multiprocess => Arc::new(MultiprocessExecutor::new()?),
+        };
+        let (db, id, cancel) = (self.db.clone(), record.id, CancelToken::new());
+        let task = tokio::spawn({
+            let cancel = cancel.clone();
+            async move { crate::scheduler::execute_run(&db, executor, Arc::new(plan), record, Some(sender), cancel).await }
         });
-        Ok(RunHandle { id, events, task })
+        Ok(RunHandle { id, events, task, cancel })
     }
 
     /// Runs `plan` to the end.
@@ -144,15 +153,35 @@ impl Host {
     }
 }
 
-/// A launched run: its id, its live events, and its outcome.
+/// What is recorded as a run's config: the run config, with the execution settings in
+/// effect (pipeline's, run config's and the caller's, resolved).
+fn recorded_config(plan: &LockedPipeline) -> serde_json::Value {
+    let mut json = plan.run_config.to_json();
+    json["execution"] = serde_json::to_value(&plan.execution).unwrap_or_default();
+    json
+}
+
+/// A launched run: its id, its live events, its outcome, and a way to cancel it.
 #[derive(Debug)]
 pub struct RunHandle {
     pub id: RunId,
     events: mpsc::UnboundedReceiver<Event>,
     task: JoinHandle<Result<RunRecord>>,
+    cancel: CancelToken,
 }
 
 impl RunHandle {
+    /// Cancels the run: running steps are interrupted, pending ones marked canceled, and
+    /// the run ends CANCELED with every event recorded. `wait` still returns its record.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A token that cancels this run, for a signal handler or another task.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
     /// The next event of the run, as it happens; `None` once the run has ended and
     /// every event was received.
     pub async fn next_event(&mut self) -> Option<Event> {

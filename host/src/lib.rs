@@ -6,11 +6,13 @@
 //! loaded, wired, checked: a [`LockedPipeline`]) -> scheduler -> executor -> sandbox (a
 //! fresh wasmtime store per step attempt) -> [`db`]. [`Host`] is the entry point.
 
+mod cancel;
 pub mod config;
 pub mod db;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod execution;
 mod executor;
 mod host;
 pub mod manifest;
@@ -19,18 +21,23 @@ mod recipe;
 pub mod run;
 mod sandbox;
 mod scheduler;
+mod selection;
 pub mod solid;
 pub mod value;
+mod worker;
 
+pub use cancel::CancelToken;
 pub use config::RunConfig;
 pub use db::{Db, Stream};
 pub use engine::{CONTRACT_VERSION, SolidEngine};
 pub use error::{Error, Problem, Problems, Result};
 pub use event::{Event, EventKind, LogLevel, MetadataEntry, MetadataValue, StepError, StepErrorKind};
+pub use execution::{ExecutionSettings, ExecutorKind, RetryOn, RetryPolicy};
 pub use host::{Host, RunHandle, default_db_path};
 pub use manifest::Manifest;
-pub use plan::LockedPipeline;
+pub use plan::{LockedPipeline, Selection};
 pub use run::{RunId, RunRecord, RunStatus, StepStatus};
 pub use sandbox::StepLimits;
 pub use solid::{LoadError, LoadedSolid, SolidDef};
 pub use value::{Value, ValueType};
+pub use worker::{WORKER_BIN_ENV, serve_worker};

@@ -2,7 +2,7 @@
 //! `weft_host`, results become text or JSON.
 //!
 //! Exit codes: 0 success; 1 the run failed; 2 bad input (usage, manifest, component, run
-//! config, unknown run); 3 a fault of the host or its database.
+//! config, unknown run); 3 a fault of the host or its database; 130 the run was canceled.
 
 mod render;
 
@@ -43,6 +43,30 @@ enum Command {
         /// Print the events as JSON lines instead of text
         #[arg(long)]
         json: bool,
+        /// Run only these steps: `name`, `*name` (and ancestors), `name+` (and children),
+        /// `+name++`, comma lists
+        #[arg(short, long, value_name = "SELECTION")]
+        select: Option<String>,
+        /// Reuse this run's outputs for the inputs of selected steps that come from
+        /// unselected ones
+        #[arg(long, value_name = "RUN", requires = "select")]
+        from: Option<String>,
+        /// Steps running at once [default: the pipeline's setting, else the core count]
+        #[arg(long, value_name = "N")]
+        max_concurrent: Option<u64>,
+        /// Stop at the first failed step: start nothing new, interrupt running steps
+        #[arg(long)]
+        fail_fast: bool,
+        /// Where steps run: in-process, or multiprocess (a child process per step)
+        #[arg(long, value_parser = ["in-process", "multiprocess"])]
+        executor: Option<String>,
+    },
+    /// Run one step attempt sent on stdin (the multiprocess executor's child)
+    #[command(hide = true)]
+    Worker {
+        /// Which run and step this worker runs, for the process list
+        #[arg(long)]
+        label: Option<String>,
     },
     /// List runs, newest first
     Runs {
@@ -105,9 +129,27 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run { path, pipeline, config, json } => {
+        Command::Run { path, pipeline, config, json, select, from, max_concurrent, fail_fast, executor } => {
             let manifest_path = path.or(cli.manifest).map_or_else(find_manifest, Ok)?;
-            run(&manifest_path, cli.db, pipeline, config, json).await
+            let mut run_config = match &config {
+                Some(path) => RunConfig::load(path).map_err(Error::from)?,
+                None => RunConfig::default(),
+            };
+            if let Some(n) = max_concurrent {
+                run_config.override_execution("max_concurrent", n.into()).map_err(Error::from)?;
+            }
+            if fail_fast {
+                run_config.override_execution("fail_fast", true.into()).map_err(Error::from)?;
+            }
+            if let Some(executor) = executor {
+                run_config.override_execution("executor", executor.replace('-', "_").into()).map_err(Error::from)?;
+            }
+            let options = RunOptions { pipeline, select, from, json };
+            run(&manifest_path, cli.db, run_config, options).await
+        }
+        Command::Worker { .. } => {
+            weft_host::serve_worker().await.map_err(anyhow::Error::msg)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Runs { json, limit } => {
             let host = open_host(cli.db, cli.manifest)?;
@@ -145,40 +187,51 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if let Some(only) = &step {
                 if !steps.contains(only) {
-                    return Err(Error::NotFound(format!(
-                        "run {} has no step `{only}` (steps: {})",
-                        record.id,
-                        steps.join(", ")
-                    ))
-                    .into());
+                    let message = format!("run {} has no step `{only}` (steps: {})", record.id, steps.join(", "));
+                    return Err(Error::NotFound(message).into());
                 }
                 steps.retain(|s| s == only);
             }
-            let streams: &[Stream] = match (stdout, stderr) {
-                (true, _) => &[Stream::Stdout],
-                (_, true) => &[Stream::Stderr],
-                _ => &[Stream::Stdout, Stream::Stderr],
+            let wanted = |stream: Stream| match (stdout, stderr) {
+                (true, _) => stream == Stream::Stdout,
+                (_, true) => stream == Stream::Stderr,
+                _ => true,
             };
+            let headed = !(stdout || stderr) || steps.len() > 1;
+            let mut printed = false;
             for s in &steps {
-                for &stream in streams {
-                    let bytes = host.compute_log(record.id, s, stream)?;
-                    render::compute_log(s, stream, &bytes, streams.len() > 1 || steps.len() > 1);
+                for (attempt, stream, bytes) in host.db().compute_logs(record.id, s)? {
+                    if wanted(stream) && !bytes.is_empty() {
+                        render::compute_log(s, attempt, stream, &bytes, headed);
+                        printed = true;
+                    }
                 }
+            }
+            if !printed {
+                eprintln!("no compute logs: the selected steps wrote nothing");
             }
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
+/// What `weft run` was asked beyond the manifest and run config.
+struct RunOptions {
+    pipeline: Option<String>,
+    select: Option<String>,
+    from: Option<String>,
+    json: bool,
+}
+
 async fn run(
     manifest_path: &Path,
     db: Option<PathBuf>,
-    pipeline: Option<String>,
-    config: Option<PathBuf>,
-    json: bool,
+    run_config: RunConfig,
+    options: RunOptions,
 ) -> anyhow::Result<ExitCode> {
+    let json = options.json;
     let manifest = Manifest::load(manifest_path).map_err(Error::from)?;
-    let pipeline = match pipeline {
+    let pipeline = match options.pipeline {
         Some(p) => p,
         None => match manifest.pipelines.as_slice() {
             [only] => only.name.clone(),
@@ -194,23 +247,38 @@ async fn run(
             }
         },
     };
-    let run_config = match &config {
-        Some(path) => RunConfig::load(path).map_err(Error::from)?,
-        None => RunConfig::default(),
-    };
     let db_path = db.unwrap_or_else(|| weft_host::default_db_path(&manifest.path));
     let host = Host::open(&db_path)?;
-    let plan = host
+    let mut plan = host
         .plan_with_notes(&manifest, &pipeline, &run_config, &|note| {
             if !json {
                 eprintln!("{}", render::note(note));
             }
         })
         .await?;
+    if let Some(selection) = &options.select {
+        let parent = match &options.from {
+            Some(prefix) => Some((host.db().resolve_run(prefix)?, host.db())),
+            None => None,
+        };
+        plan.select(selection, parent)?;
+    }
     let mut handle = host.launch(plan)?;
     if !json {
         render::run_header(&manifest.path, &pipeline, handle.id);
     }
+    // Ctrl-C cancels the run and lets it record that; a second Ctrl-C exits at once (the
+    // store stays consistent: every commit is atomic).
+    let cancel = handle.cancel_token();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("canceling the run (Ctrl-C again to exit at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
     let mut events = Vec::new();
     while let Some(event) = handle.next_event().await {
         if json {
@@ -224,7 +292,11 @@ async fn run(
     if !json {
         render::summary(&record, &events, &db_path);
     }
-    Ok(if record.status == RunStatus::Success { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match record.status {
+        RunStatus::Success => ExitCode::SUCCESS,
+        RunStatus::Canceled => ExitCode::from(130),
+        _ => ExitCode::from(1),
+    })
 }
 
 /// The nearest `weft.toml`, in this directory or above.

@@ -64,6 +64,9 @@ pub struct PipelineDecl {
     pub name: String,
     pub description: String,
     pub steps: Vec<StepDecl>,
+    /// Execution settings (`max_concurrent`, `fail_fast`, `executor`, `retry`), checked
+    /// when read.
+    pub execution: Option<serde_json::Value>,
     pub at: Location,
 }
 
@@ -78,6 +81,8 @@ pub struct StepDecl {
     pub inputs: Vec<InputWiring>,
     /// Config for this instance, under whatever the run config gives.
     pub config: Option<serde_json::Value>,
+    /// This step's retry policy keys, over the run's policy (checked when read).
+    pub retry: Option<serde_json::Value>,
     pub at: Location,
 }
 
@@ -253,9 +258,9 @@ impl Reader<'_> {
     }
 
     fn manifest(&mut self, root: &dyn TableLike) -> Manifest {
-        self.check_keys(root, "", &["manifest-version", "build", "solids", "pipelines"]);
-        if let Some(item) = root.get("manifest-version") {
-            let at = self.location(root, "manifest-version", "manifest-version");
+        self.check_keys(root, "", &["manifest_version", "build", "solids", "pipelines"]);
+        if let Some(item) = root.get("manifest_version") {
+            let at = self.location(root, "manifest_version", "manifest_version");
             match item.as_integer() {
                 Some(MANIFEST_VERSION) => {}
                 Some(v) => self.problem(
@@ -354,7 +359,10 @@ impl Reader<'_> {
         at: Location,
         solids: &[String],
     ) -> Option<PipelineDecl> {
-        self.check_keys(decl, key, &["description", "solids"]);
+        self.check_keys(decl, key, &["description", "solids", "execution"]);
+        let execution = self.json_table(decl, "execution", key, |json, at, problems| {
+            crate::execution::apply_execution(&mut Default::default(), json, at, problems)
+        });
         let description = self.string(decl, "description", key).unwrap_or_default();
         let solids_key = join(key, "solids");
         let mut steps = Vec::new();
@@ -366,7 +374,14 @@ impl Reader<'_> {
                 for solid in self.string_list(decl, "solids", key).unwrap_or_default() {
                     // Keyed as the long form would be, so hints name a key the user can write.
                     let at = Location { line, key: join(&solids_key, &solid) };
-                    steps.push(StepDecl { alias: solid.clone(), solid, inputs: Vec::new(), config: None, at });
+                    steps.push(StepDecl {
+                        alias: solid.clone(),
+                        solid,
+                        inputs: Vec::new(),
+                        config: None,
+                        retry: None,
+                        at,
+                    });
                 }
             }
             Some(_) => {
@@ -403,11 +418,14 @@ impl Reader<'_> {
         if steps.is_empty() && decl.get("solids").is_some() {
             self.problem(&at, "the pipeline has no solids");
         }
-        Some(PipelineDecl { name: name.to_owned(), description, steps, at })
+        Some(PipelineDecl { name: name.to_owned(), description, steps, execution, at })
     }
 
     fn step(&mut self, alias: &str, table: &dyn TableLike, key: &str, at: Location) -> Option<StepDecl> {
-        self.check_keys(table, key, &["solid", "inputs", "config"]);
+        self.check_keys(table, key, &["solid", "inputs", "config", "retry"]);
+        let retry = self.json_table(table, "retry", key, |json, at, problems| {
+            crate::execution::apply_retry(&mut Default::default(), json, at, problems)
+        });
         let solid = self.string(table, "solid", key).unwrap_or_else(|| alias.to_owned());
         let mut inputs = Vec::new();
         if let Some(wiring) = self.sub_table(table, "inputs", key) {
@@ -435,7 +453,31 @@ impl Reader<'_> {
                 None
             }
         });
-        Some(StepDecl { alias: alias.to_owned(), solid, inputs, config, at })
+        Some(StepDecl { alias: alias.to_owned(), solid, inputs, config, retry, at })
+    }
+
+    /// Reads `key` as a table of settings, checked by `check`, which reports problems as
+    /// (dotted key, message); they are located at the table's line.
+    fn json_table(
+        &mut self,
+        table: &dyn TableLike,
+        key: &str,
+        prefix: &str,
+        check: impl FnOnce(&serde_json::Value, &str, &mut Vec<(String, String)>),
+    ) -> Option<serde_json::Value> {
+        let item = table.get(key)?;
+        let dotted = join(prefix, key);
+        let at = self.location(table, key, &dotted);
+        let Some(json @ serde_json::Value::Object(_)) = toml_to_json(item) else {
+            self.problem(&at, format!("expected a table, found {}", item.type_name()));
+            return None;
+        };
+        let mut problems = Vec::new();
+        check(&json, &dotted, &mut problems);
+        for (key, message) in &problems {
+            self.problem(&Location { line: at.line, key: key.clone() }, message.clone());
+        }
+        problems.is_empty().then_some(json)
     }
 }
 
@@ -530,7 +572,7 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once_with_its_line_and_key() {
         let err = parse(
-            "manifest-version = 1\n\
+            "manifest_version = 1\n\
              colour = \"blue\"\n\
              [solids.a]\n\
              wasm = 3\n\

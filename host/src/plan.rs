@@ -4,11 +4,16 @@
 //! every problem is found here, before anything runs, and reported at once.
 
 use crate::config::{self, RunConfig};
+use crate::db::Db;
 use crate::engine::SolidEngine;
+use crate::error::Error;
 use crate::error::{Problem, Problems};
+use crate::execution::{ExecutionSettings, RetryPolicy, apply_execution, apply_retry};
 use crate::manifest::{Location, Manifest, OutputRef, PipelineDecl, StepDecl};
+use crate::run::RunId;
 use crate::solid::{InputDef, LoadedSolid};
-use std::collections::HashMap;
+use crate::value::Value;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// A pipeline ready to run: steps in a topological order (manifest order among steps
@@ -19,6 +24,21 @@ pub struct LockedPipeline {
     pub manifest: PathBuf,
     pub steps: Vec<PlannedStep>,
     pub run_config: RunConfig,
+    pub execution: ExecutionSettings,
+    /// Set by [`LockedPipeline::select`] when only some steps run.
+    pub selection: Option<Selection>,
+}
+
+/// The steps a partial run runs, and the values it reuses for the others.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub expression: String,
+    /// Indices into `steps`.
+    pub steps: BTreeSet<usize>,
+    /// The run whose outputs feed selected steps from unselected ones.
+    pub parent: Option<RunId>,
+    /// (step index, output name) -> value, read from the parent run.
+    pub reused: HashMap<(usize, String), Value>,
 }
 
 /// One step of a locked pipeline.
@@ -33,6 +53,7 @@ pub struct PlannedStep {
     pub config: serde_json::Value,
     /// Indices (into `steps`) of the steps this one reads from.
     pub upstream: Vec<usize>,
+    pub retry: RetryPolicy,
 }
 
 /// An input and the upstream outputs that feed it, in manifest order.
@@ -87,12 +108,14 @@ pub async fn plan(
         return Err(Problems(problems));
     }
 
-    let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded };
+    let index = decl.steps.iter().enumerate().map(|(i, s)| (s.alias.as_str(), i)).collect();
+    let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded, index };
     let mut steps = planner.wire(&mut problems);
     planner.check_run_config(run_config, &mut problems);
-    for step in &mut steps {
-        let at = &decl.steps.iter().find(|s| s.alias == step.key).expect("planned from the declaration").at;
-        let base = decl.steps.iter().find(|s| s.alias == step.key).and_then(|s| s.config.as_ref());
+    // `wire` returns the steps in declaration order.
+    for (step, declared) in steps.iter_mut().zip(&decl.steps) {
+        let at = &declared.at;
+        let base = declared.config.as_ref();
         match resolve_config(
             &step.solid,
             &step.key,
@@ -106,6 +129,7 @@ pub async fn plan(
             Err(mut p) => problems.append(&mut p),
         }
     }
+    let execution = resolve_execution(decl, &mut steps, run_config, &mut problems);
     let order = planner.order(&steps, &mut problems);
     if !problems.is_empty() {
         return Err(Problems(problems));
@@ -115,13 +139,114 @@ pub async fn plan(
         manifest: manifest.path.clone(),
         steps: reorder(steps, &order),
         run_config: run_config.clone(),
+        execution,
+        selection: None,
     })
+}
+
+/// Execution settings: defaults, under the pipeline's, under the run config's. Each
+/// step's retry policy: the run's, under the step's own in the manifest, under the run
+/// config's for that step.
+fn resolve_execution(
+    decl: &PipelineDecl,
+    steps: &mut [PlannedStep],
+    run_config: &RunConfig,
+    problems: &mut Vec<Problem>,
+) -> ExecutionSettings {
+    let file = run_config.source.clone().unwrap_or_else(|| PathBuf::from("<run config>"));
+    let mut found = Vec::new();
+    let mut execution = ExecutionSettings::default();
+    // The manifest's settings were checked when it was read.
+    if let Some(json) = &decl.execution {
+        apply_execution(&mut execution, json, "execution", &mut Vec::new());
+    }
+    if let Some(json) = &run_config.execution {
+        apply_execution(&mut execution, json, "execution", &mut found);
+    }
+    // Still in declaration order.
+    for (step, declared) in steps.iter_mut().zip(&decl.steps) {
+        step.retry = execution.retry.clone();
+        if let Some(json) = &declared.retry {
+            apply_retry(&mut step.retry, json, "retry", &mut Vec::new());
+        }
+        if let Some(json) = run_config.retries.get(&step.key) {
+            apply_retry(&mut step.retry, json, &format!("solids.{}.retry", step.key), &mut found);
+        }
+    }
+    problems.extend(found.into_iter().map(|(key, message)| Problem::new(&file, Some(&key), message)));
+    execution
+}
+
+impl LockedPipeline {
+    /// Restricts the run to the steps `expression` selects (Dagster's syntax: `name`,
+    /// `*name`, `+name`, `name+`, `name*`, lists with commas). Inputs that selected steps
+    /// read from unselected ones are taken from the outputs of run `parent` in `db`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the expression is bad, or an input has no value to reuse
+    /// (no parent given, or the parent did not produce it); [`Error::NotFound`] when the
+    /// parent run does not exist or ran another pipeline.
+    pub fn select(&mut self, expression: &str, parent: Option<(RunId, &Db)>) -> Result<(), Error> {
+        let names: Vec<&str> = self.steps.iter().map(|s| s.key.as_str()).collect();
+        let upstream: Vec<Vec<usize>> = self.steps.iter().map(|s| s.upstream.clone()).collect();
+        let selected = crate::selection::select(expression, &names, &upstream)
+            .map_err(|m| Problems::one(Problem::new(&self.manifest, None, format!("step selection: {m}"))))?;
+        if let Some((id, db)) = parent {
+            let record = db.run(id)?;
+            if record.pipeline != self.name {
+                return Err(Error::NotFound(format!(
+                    "run {id} ran pipeline `{}`, not `{}`",
+                    record.pipeline, self.name
+                )));
+            }
+        }
+        let mut reused = HashMap::new();
+        let mut problems = Vec::new();
+        for &index in &selected {
+            let step = &self.steps[index];
+            for input in &step.inputs {
+                for (source, output) in &input.sources {
+                    if selected.contains(source) || reused.contains_key(&(*source, output.clone())) {
+                        continue;
+                    }
+                    let feeder = &self.steps[*source].key;
+                    let value = match parent {
+                        None => Err(format!(
+                            "step `{}` reads `{feeder}.{output}`, which is not selected: select it too, or reuse a run's outputs with --from RUN",
+                            step.key
+                        )),
+                        Some((id, db)) => db.output(id, feeder, output)?.ok_or_else(|| {
+                            format!("step `{}` reads `{feeder}.{output}`, which run {id} did not produce", step.key)
+                        }),
+                    };
+                    match value {
+                        Ok(value) => {
+                            reused.insert((*source, output.clone()), value);
+                        }
+                        Err(message) => problems.push(Problem::new(&self.manifest, None, message)),
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems).into());
+        }
+        self.selection = Some(Selection {
+            expression: expression.to_owned(),
+            steps: selected,
+            parent: parent.map(|(id, _)| id),
+            reused,
+        });
+        Ok(())
+    }
 }
 
 struct Planner<'a> {
     manifest: &'a Path,
     decl: &'a PipelineDecl,
     loaded: &'a HashMap<&'a str, LoadedSolid>,
+    /// Step alias -> index in the declaration.
+    index: HashMap<&'a str, usize>,
 }
 
 impl Planner<'_> {
@@ -130,7 +255,7 @@ impl Planner<'_> {
     }
 
     fn index_of(&self, alias: &str) -> Option<usize> {
-        self.decl.steps.iter().position(|s| s.alias == alias)
+        self.index.get(alias).copied()
     }
 
     /// Wires every input of every step; steps come back in manifest order.
@@ -187,6 +312,7 @@ impl Planner<'_> {
                 inputs,
                 config: serde_json::json!({}),
                 upstream,
+                retry: RetryPolicy::default(),
             });
         }
         steps

@@ -48,7 +48,11 @@ pub fn describe(event: &Event) -> String {
             }
             text
         }
-        EventKind::StepSkipped { reason } => reason.clone(),
+        EventKind::StepSkipped { reason } | EventKind::StepCanceled { reason } => reason.clone(),
+        EventKind::StepRetry { attempt, delay_us, error } => {
+            format!("attempt {attempt} failed ({}: {}); retrying in {}", error.kind, error.message, duration(*delay_us))
+        }
+        EventKind::RunCanceled { duration_us } => format!("after {}", duration(*duration_us)),
         EventKind::Log { level, message } => format!("{level} {message}"),
         EventKind::Expectation { success, label, description, metadata } => {
             let mut text = format!("{label} {}", if *success { "passed" } else { "FAILED" });
@@ -70,8 +74,8 @@ pub fn describe(event: &Event) -> String {
             }
             text
         }
-        EventKind::ComputeLogs { stdout_bytes, stderr_bytes } => {
-            format!("captured {stdout_bytes} bytes of stdout, {stderr_bytes} of stderr")
+        EventKind::ComputeLogs { attempt, stdout_bytes, stderr_bytes } => {
+            format!("attempt {attempt}: captured {stdout_bytes} bytes of stdout, {stderr_bytes} of stderr")
         }
     };
     let step = event.step.as_deref().unwrap_or("");
@@ -92,6 +96,8 @@ pub fn step_table(events: &[Event]) -> Vec<(String, &'static str, Option<u64>)> 
             EventKind::StepSucceeded { duration_us } => ("SUCCESS", Some(*duration_us)),
             EventKind::StepFailed { duration_us, .. } => ("FAILURE", Some(*duration_us)),
             EventKind::StepSkipped { .. } => ("SKIPPED", None),
+            EventKind::StepCanceled { .. } => ("CANCELED", None),
+            EventKind::StepRetry { .. } => ("RETRYING", None),
             _ => continue,
         };
         match rows.iter_mut().find(|(s, _, _)| s == step) {
@@ -178,13 +184,13 @@ pub fn show(record: &RunRecord, events: &[Event]) {
     }
 }
 
-pub fn compute_log(step: &str, stream: Stream, bytes: &[u8], headed: bool) {
+pub fn compute_log(step: &str, attempt: u32, stream: Stream, bytes: &[u8], headed: bool) {
     let name = match stream {
         Stream::Stdout => "stdout",
         Stream::Stderr => "stderr",
     };
     if headed {
-        println!("==> {step} {name} ({} bytes) <==", bytes.len());
+        println!("==> {step} attempt {attempt} {name} ({} bytes) <==", bytes.len());
     }
     print!("{}", String::from_utf8_lossy(bytes));
     if headed && !bytes.is_empty() && !bytes.ends_with(b"\n") {

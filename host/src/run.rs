@@ -57,6 +57,8 @@ pub enum RunStatus {
     Success,
     /// A step failed.
     Failure,
+    /// Stopped on request before it could finish.
+    Canceled,
 }
 
 impl RunStatus {
@@ -64,8 +66,10 @@ impl RunStatus {
     const LEGAL: &'static [(RunStatus, RunStatus)] = &[
         (RunStatus::Queued, RunStatus::Started),
         (RunStatus::Queued, RunStatus::Failure),
+        (RunStatus::Queued, RunStatus::Canceled),
         (RunStatus::Started, RunStatus::Success),
         (RunStatus::Started, RunStatus::Failure),
+        (RunStatus::Started, RunStatus::Canceled),
     ];
 
     /// Moves to `next`.
@@ -79,7 +83,7 @@ impl RunStatus {
 
     /// Whether the run is over.
     pub fn is_finished(self) -> bool {
-        matches!(self, RunStatus::Success | RunStatus::Failure)
+        matches!(self, RunStatus::Success | RunStatus::Failure | RunStatus::Canceled)
     }
 }
 
@@ -90,6 +94,7 @@ impl fmt::Display for RunStatus {
             RunStatus::Started => "STARTED",
             RunStatus::Success => "SUCCESS",
             RunStatus::Failure => "FAILURE",
+            RunStatus::Canceled => "CANCELED",
         })
     }
 }
@@ -102,10 +107,14 @@ pub enum StepStatus {
     Pending,
     /// An attempt is running.
     Running,
+    /// An attempt failed; another is scheduled.
+    UpForRetry,
     Succeeded,
     Failed,
     /// Not run, because something it needs was not produced.
     Skipped,
+    /// Interrupted, or never started, because the run stopped.
+    Canceled,
 }
 
 impl StepStatus {
@@ -113,8 +122,13 @@ impl StepStatus {
         (StepStatus::Pending, StepStatus::Running),
         (StepStatus::Pending, StepStatus::Skipped),
         (StepStatus::Pending, StepStatus::Failed),
+        (StepStatus::Pending, StepStatus::Canceled),
         (StepStatus::Running, StepStatus::Succeeded),
         (StepStatus::Running, StepStatus::Failed),
+        (StepStatus::Running, StepStatus::UpForRetry),
+        (StepStatus::Running, StepStatus::Canceled),
+        (StepStatus::UpForRetry, StepStatus::Running),
+        (StepStatus::UpForRetry, StepStatus::Canceled),
     ];
 
     /// Moves to `next`.
@@ -130,6 +144,11 @@ impl StepStatus {
     pub fn is_success(self) -> bool {
         self == StepStatus::Succeeded
     }
+
+    /// Whether the step is done, one way or another.
+    pub fn is_final(self) -> bool {
+        matches!(self, StepStatus::Succeeded | StepStatus::Failed | StepStatus::Skipped | StepStatus::Canceled)
+    }
 }
 
 impl fmt::Display for StepStatus {
@@ -137,9 +156,11 @@ impl fmt::Display for StepStatus {
         f.write_str(match self {
             StepStatus::Pending => "PENDING",
             StepStatus::Running => "RUNNING",
+            StepStatus::UpForRetry => "RETRYING",
             StepStatus::Succeeded => "SUCCESS",
             StepStatus::Failed => "FAILURE",
             StepStatus::Skipped => "SKIPPED",
+            StepStatus::Canceled => "CANCELED",
         })
     }
 }
@@ -159,6 +180,12 @@ pub struct RunRecord {
     /// The run config the run used, validated, defaults filled in.
     pub run_config: serde_json::Value,
     pub tags: BTreeMap<String, String>,
+    /// The run whose outputs this one reused for steps it did not select.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_run: Option<RunId>,
+    /// The step selection, when the run did not run every step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_selection: Option<String>,
 }
 
 /// Microseconds since the Unix epoch, now.

@@ -2,6 +2,7 @@
 //! grants nothing, stdout and stderr captured, a wall-clock deadline, a memory limit, and
 //! the host side of `weft:solid/context`.
 
+use crate::cancel::CancelToken;
 use crate::engine::SolidEngine;
 use crate::event::{EventKind, LogLevel, StepError, StepErrorKind};
 use crate::solid::{InputDef, LoadedSolid, OutputDef, SolidDef, metadata_from_wit};
@@ -69,6 +70,7 @@ impl WasiView for StepState {
 struct StepIo {
     run_id: String,
     step_key: String,
+    attempt: u32,
     partition_key: Option<String>,
     config: String,
     def: Option<Arc<SolidDef>>,
@@ -122,6 +124,10 @@ impl bindings::weft::solid::context::Host for StepState {
 
     fn step_key(&mut self) -> wasmtime::Result<String> {
         Ok(self.io.step_key.clone())
+    }
+
+    fn attempt(&mut self) -> wasmtime::Result<u32> {
+        Ok(self.io.attempt)
     }
 
     fn partition_key(&mut self) -> wasmtime::Result<Option<String>> {
@@ -225,11 +231,24 @@ impl std::fmt::Display for TimedOut {
 
 impl std::error::Error for TimedOut {}
 
+/// A step was interrupted because its run stopped.
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the step was interrupted because the run stopped")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// A fresh store for one call into a component.
 fn new_store(
     engine: &SolidEngine,
     io: StepIo,
     limits: StepLimits,
+    interrupt: CancelToken,
 ) -> (Store<StepState>, MemoryOutputPipe, MemoryOutputPipe) {
     let stdout = MemoryOutputPipe::new(limits.compute_log);
     let stderr = MemoryOutputPipe::new(limits.compute_log);
@@ -247,12 +266,18 @@ fn new_store(
     let deadline = Instant::now() + limits.timeout;
     let timeout = limits.timeout;
     store.set_epoch_deadline(1);
-    // Every tick the step yields to the executor; past its deadline it is interrupted.
+    // Every tick a running step yields to the other tasks, and stops if its run stopped
+    // or its time is up.
     store.epoch_deadline_callback(move |_| {
-        if Instant::now() >= deadline {
+        if interrupt.is_canceled() {
+            Err(wasmtime::Error::new(Interrupted))
+        } else if Instant::now() >= deadline {
             Err(wasmtime::Error::new(TimedOut(timeout)))
         } else {
-            Ok(UpdateDeadline::Yield(1))
+            // tokio's yield_now wakes the task only after the runtime has polled its
+            // timers and I/O; wasmtime's own yield wakes at once, and a spinning step would
+            // then delay every timer of the runtime by up to 61 ticks.
+            Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
         }
     });
     (store, stdout, stderr)
@@ -263,6 +288,7 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
     let io = StepIo {
         run_id: String::new(),
         step_key: String::new(),
+        attempt: 0,
         partition_key: None,
         config: "{}".into(),
         def: None,
@@ -270,7 +296,7 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
         sink: None,
     };
     let limits = StepLimits { timeout: Duration::from_secs(10), ..StepLimits::default() };
-    let (mut store, _, stderr) = new_store(engine, io, limits);
+    let (mut store, _, stderr) = new_store(engine, io, limits, CancelToken::new());
     let outcome = async {
         let solid = pre.instantiate_async(&mut store).await?;
         solid.weft_solid_guest().call_describe(&mut store).await
@@ -317,12 +343,16 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
 pub(crate) struct Attempt {
     pub run_id: String,
     pub step_key: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
     pub partition_key: Option<String>,
     /// The validated config, as JSON text.
     pub config: String,
     /// One entry per value fed, in order (several for a fan-in input).
     pub inputs: Vec<(String, Value)>,
     pub limits: StepLimits,
+    /// Canceled when the run stops: the attempt is interrupted.
+    pub interrupt: CancelToken,
 }
 
 /// What one attempt did.
@@ -346,23 +376,31 @@ pub(crate) async fn run_attempt(
     let io = StepIo {
         run_id: attempt.run_id,
         step_key: attempt.step_key,
+        attempt: attempt.attempt,
         partition_key: attempt.partition_key,
         config: attempt.config,
         def: Some(solid.def.clone()),
         produced: Vec::new(),
         sink: Some(sink.clone()),
     };
-    let (mut store, stdout, stderr) = new_store(engine, io, attempt.limits);
+    let (mut store, stdout, stderr) = new_store(engine, io, attempt.limits, attempt.interrupt.clone());
     let inputs: Vec<wit::NamedValue> = attempt
         .inputs
         .iter()
         .map(|(name, value)| wit::NamedValue { name: name.clone(), value: value_to_wit(value) })
         .collect();
-    let outcome = async {
+    let call = async {
         let instance = solid.pre.instantiate_async(&mut store).await?;
         instance.weft_solid_guest().call_compute(&mut store, &inputs).await
-    }
-    .await;
+    };
+    // The epoch callback stops running wasm; these stop a step waiting in the host (a
+    // WASI sleep, say). Dropping the call drops its instance, which no one reuses.
+    let timeout = attempt.limits.timeout;
+    let outcome = tokio::select! {
+        outcome = call => outcome,
+        () = attempt.interrupt.cancelled() => Err(wasmtime::Error::new(Interrupted)),
+        () = tokio::time::sleep(timeout) => Err(wasmtime::Error::new(TimedOut(timeout))),
+    };
     let stderr_bytes = stderr.contents().to_vec();
     let error = match outcome {
         Err(trap) => Some(classify(trap, &stderr_bytes)),
@@ -413,7 +451,9 @@ fn accept_returned(state: &mut StepState, returned: Vec<wit::NamedValue>, sink: 
 fn classify(error: wasmtime::Error, stderr: &[u8]) -> StepError {
     let backtrace = error.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
     let (kind, message) = if let Some(timeout) = error.downcast_ref::<TimedOut>() {
-        (StepErrorKind::Trap, timeout.to_string())
+        (StepErrorKind::Timeout, timeout.to_string())
+    } else if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
+        (StepErrorKind::Canceled, interrupted.to_string())
     } else if let Some(panic) = panic_message(stderr) {
         (StepErrorKind::Panic, panic)
     } else if let Some(trap) = error.downcast_ref::<Trap>() {

@@ -1,26 +1,30 @@
-//! The scheduler: walks a locked pipeline, hands ready steps to the executor, feeds each
-//! step the outputs of its upstream steps (type-checked at the boundary), skips what a
-//! failure makes impossible, and records everything in the run's event log.
+//! The scheduler: runs a locked pipeline's steps as their inputs become ready, up to
+//! `max_concurrent` at once; retries failed attempts by their policy; skips steps that a
+//! failure or an unproduced optional output makes impossible; stops on cancellation or,
+//! when asked, at the first failure; and records everything in the run's event log.
 //!
 //! Durability: a step's events, outputs and compute logs are committed in one
-//! transaction when the step ends, before its dependents start; events are sent to live
-//! subscribers as they happen, before they are durable.
+//! transaction when its attempt ends, before any step that depends on it starts; events
+//! reach the live subscriber as they happen, before they are durable.
 
+use crate::cancel::CancelToken;
 use crate::db::{Batch, Db, Stream};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, StepError, StepErrorKind};
 use crate::executor::Executor;
 use crate::plan::LockedPipeline;
 use crate::run::{RunId, RunRecord, RunStatus, StepStatus, now_micros};
-use crate::sandbox::{Attempt, EventSink, StepLimits};
+use crate::sandbox::{Attempt, AttemptReport, EventSink, StepLimits};
 use crate::value::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinSet;
 
 /// The run's event log as it is written: numbers events, buffers them for the next
-/// commit, and forwards them to the live subscriber.
+/// commit, and forwards them to the live subscriber. Shared by the steps of a run, so
+/// the log has one total order.
 struct RunLog {
     run_id: RunId,
     next_seq: u64,
@@ -47,165 +51,406 @@ impl RunLog {
     }
 }
 
+type SharedLog = Arc<Mutex<RunLog>>;
+
+fn lock(log: &SharedLog) -> std::sync::MutexGuard<'_, RunLog> {
+    // A panic while holding the lock is a bug; the log itself stays consistent.
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a task of the run's task set reports.
+enum Outcome {
+    /// An attempt ended.
+    Attempted { index: usize, attempt: u32, report: AttemptReport, took: Duration },
+    /// A retry's wait is over (or the run stopped while it waited).
+    RetryDue { index: usize, attempt: u32 },
+}
+
+/// Why the run stops starting steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Canceled,
+    FailFast,
+}
+
+/// What a ready step turns out to need.
+enum Readiness {
+    Run(Vec<(String, Value)>),
+    Skip(String),
+    /// An upstream step was canceled: so is this one.
+    Cancel(String),
+    Fail(StepError),
+}
+
+struct Scheduler<'a> {
+    db: &'a Db,
+    executor: Arc<dyn Executor>,
+    plan: Arc<LockedPipeline>,
+    log: SharedLog,
+    run_id: RunId,
+    status: Vec<StepStatus>,
+    selected: Vec<bool>,
+    /// Selected upstream steps not yet final, per step.
+    waiting: Vec<usize>,
+    downstream: Vec<Vec<usize>>,
+    /// Outputs of succeeded steps (and reused ones), fed to dependents from memory.
+    values: HashMap<(usize, String), Value>,
+    ready: BTreeSet<usize>,
+    tasks: JoinSet<Outcome>,
+    /// Attempts executing now (a retry waiting takes no slot).
+    active: usize,
+    stop: Option<Stop>,
+    /// Interrupts running attempts when the run stops.
+    interrupt: CancelToken,
+}
+
 /// Runs `plan` as the run `record` (already stored, QUEUED) and returns its final record.
 ///
 /// # Errors
-/// Only database faults; step faults are recorded in the run and fail the run.
+/// Only database faults and host bugs; step faults are recorded in the run and fail it.
 pub(crate) async fn execute_run(
     db: &Db,
-    executor: &dyn Executor,
-    plan: &LockedPipeline,
+    executor: Arc<dyn Executor>,
+    plan: Arc<LockedPipeline>,
     mut record: RunRecord,
     live: Option<UnboundedSender<Event>>,
+    cancel: CancelToken,
 ) -> Result<RunRecord> {
-    let log = Arc::new(Mutex::new(RunLog { run_id: record.id, next_seq: 0, pending: Batch::default(), live }));
-    let emit = |step: Option<&str>, kind: EventKind| log.lock().expect("run log lock").emit(step, kind);
-    let commit = || log.lock().expect("run log lock").commit(db);
+    let n = plan.steps.len();
+    let log: SharedLog =
+        Arc::new(Mutex::new(RunLog { run_id: record.id, next_seq: 0, pending: Batch::default(), live }));
+    let selected: Vec<bool> = match &plan.selection {
+        Some(selection) => (0..n).map(|i| selection.steps.contains(&i)).collect(),
+        None => vec![true; n],
+    };
+    let mut downstream = vec![Vec::new(); n];
+    for (i, step) in plan.steps.iter().enumerate() {
+        for &u in &step.upstream {
+            downstream[u].push(i);
+        }
+    }
+    let waiting: Vec<usize> = plan.steps.iter().map(|s| s.upstream.iter().filter(|&&u| selected[u]).count()).collect();
+    let ready = (0..n).filter(|&i| selected[i] && waiting[i] == 0).collect();
+    let values = plan.selection.as_ref().map(|s| s.reused.clone()).unwrap_or_default();
+    let mut scheduler = Scheduler {
+        db,
+        executor,
+        plan: plan.clone(),
+        log: log.clone(),
+        run_id: record.id,
+        status: vec![StepStatus::Pending; n],
+        selected,
+        waiting,
+        downstream,
+        values,
+        ready,
+        tasks: JoinSet::new(),
+        active: 0,
+        stop: None,
+        interrupt: CancelToken::new(),
+    };
 
     let started = Instant::now();
     record.status = record.status.transition(RunStatus::Started);
     record.started_at = Some(now_micros());
-    emit(None, EventKind::RunStarted { pipeline: plan.name.clone() });
-    log.lock().expect("run log lock").pending.run = Some(record.clone());
-    commit()?;
+    {
+        let mut log = lock(&log);
+        log.emit(None, EventKind::RunStarted { pipeline: plan.name.clone() });
+        log.pending.run = Some(record.clone());
+        log.commit(db)?;
+    }
 
-    let mut status = vec![StepStatus::Pending; plan.steps.len()];
-    // Outputs of finished steps, handed to dependents from memory.
-    let mut values: HashMap<(usize, &str), Value> = HashMap::new();
-    for (index, step) in plan.steps.iter().enumerate() {
-        let key = step.key.as_str();
-        // A step runs only when every step it reads from succeeded and every required
-        // input has a value.
-        if let Some(&upstream) = step.upstream.iter().find(|&&u| !status[u].is_success()) {
-            let reason = format!(
-                "upstream step `{}` {}",
-                plan.steps[upstream].key,
-                if status[upstream] == StepStatus::Failed { "failed" } else { "was skipped" }
-            );
-            status[index] = status[index].transition(StepStatus::Skipped);
-            emit(Some(key), EventKind::StepSkipped { reason });
-            commit()?;
-            continue;
+    scheduler.run(&cancel).await?;
+
+    let duration_us = started.elapsed().as_micros() as u64;
+    let failed: Vec<&str> =
+        (0..n).filter(|&i| scheduler.status[i] == StepStatus::Failed).map(|i| plan.steps[i].key.as_str()).collect();
+    let mut log = lock(&log);
+    if scheduler.stop == Some(Stop::Canceled) {
+        record.status = record.status.transition(RunStatus::Canceled);
+        log.emit(None, EventKind::RunCanceled { duration_us });
+    } else if failed.is_empty() {
+        record.status = record.status.transition(RunStatus::Success);
+        log.emit(None, EventKind::RunSucceeded { duration_us });
+    } else {
+        record.status = record.status.transition(RunStatus::Failure);
+        let message = format!("step(s) failed: {}", failed.join(", "));
+        log.emit(None, EventKind::RunFailed { duration_us, message });
+    }
+    record.ended_at = Some(now_micros());
+    log.pending.run = Some(record.clone());
+    log.commit(db)?;
+    Ok(record)
+}
+
+impl Scheduler<'_> {
+    async fn run(&mut self, cancel: &CancelToken) -> Result<()> {
+        loop {
+            self.start_ready()?;
+            if self.tasks.is_empty() {
+                break;
+            }
+            let outcome = tokio::select! {
+                biased;
+                () = cancel.cancelled(), if self.stop.is_none() => {
+                    self.stop(Stop::Canceled);
+                    continue;
+                }
+                joined = self.tasks.join_next() => joined.expect("the task set is not empty"),
+            };
+            match outcome.map_err(|e| Error::Host(format!("a step task of run {} died: {e}", self.run_id)))? {
+                Outcome::Attempted { index, attempt, report, took } => {
+                    self.finish_attempt(index, attempt, report, took)?
+                }
+                Outcome::RetryDue { index, attempt } => self.retry_due(index, attempt)?,
+            }
+        }
+        // Whatever never became ready (its upstream was interrupted) ends canceled.
+        let reason = self.stop_reason();
+        for index in 0..self.status.len() {
+            if self.selected[index] && !self.status[index].is_final() {
+                self.set(index, StepStatus::Canceled);
+                lock(&self.log)
+                    .emit(Some(&self.plan.steps[index].key), EventKind::StepCanceled { reason: reason.clone() });
+            }
+        }
+        lock(&self.log).commit(self.db)
+    }
+
+    fn stop(&mut self, why: Stop) {
+        self.stop.get_or_insert(why);
+        self.interrupt.cancel();
+    }
+
+    fn stop_reason(&self) -> String {
+        match self.stop {
+            Some(Stop::FailFast) => "the run failed fast after a step failed".into(),
+            _ => "the run was canceled".into(),
+        }
+    }
+
+    fn set(&mut self, index: usize, next: StepStatus) {
+        self.status[index] = self.status[index].transition(next);
+    }
+
+    /// Starts ready steps while slots are free. Steps that cannot run are settled at
+    /// once, even when the run is stopping, so that skips stay precise.
+    fn start_ready(&mut self) -> Result<()> {
+        let max = self.plan.execution.max_concurrent;
+        let mut settled = false;
+        while let Some(&index) = self.ready.first() {
+            let readiness = self.readiness(index);
+            if matches!(readiness, Readiness::Run(_)) && self.stop.is_none() && self.active >= max {
+                break;
+            }
+            self.ready.pop_first();
+            settled |= !matches!(readiness, Readiness::Run(_)) || self.stop.is_some();
+            let key = self.plan.steps[index].key.clone();
+            match readiness {
+                Readiness::Skip(reason) => {
+                    self.set(index, StepStatus::Skipped);
+                    lock(&self.log).emit(Some(&key), EventKind::StepSkipped { reason });
+                    self.settle(index)?;
+                }
+                Readiness::Fail(error) => {
+                    self.set(index, StepStatus::Failed);
+                    lock(&self.log).emit(Some(&key), EventKind::StepFailed { duration_us: 0, error });
+                    self.settle(index)?;
+                    if self.plan.execution.fail_fast {
+                        self.stop(Stop::FailFast);
+                    }
+                }
+                Readiness::Cancel(reason) => {
+                    self.set(index, StepStatus::Canceled);
+                    lock(&self.log).emit(Some(&key), EventKind::StepCanceled { reason });
+                    self.settle(index)?;
+                }
+                Readiness::Run(_) if self.stop.is_some() => {
+                    self.set(index, StepStatus::Canceled);
+                    let reason = self.stop_reason();
+                    lock(&self.log).emit(Some(&key), EventKind::StepCanceled { reason });
+                    self.settle(index)?;
+                }
+                Readiness::Run(inputs) => {
+                    self.set(index, StepStatus::Running);
+                    self.launch(index, 1, inputs);
+                }
+            }
+        }
+        // Steps settled without running are as durable as steps that ran.
+        if settled { lock(&self.log).commit(self.db) } else { Ok(()) }
+    }
+
+    /// Decides whether a step whose upstream steps are all final can run, and gathers
+    /// its inputs, type-checked against the declared input types.
+    fn readiness(&self, index: usize) -> Readiness {
+        let step = &self.plan.steps[index];
+        if let Some(&upstream) = step.upstream.iter().find(|&&u| self.selected[u] && !self.status[u].is_success()) {
+            let name = &self.plan.steps[upstream].key;
+            return match self.status[upstream] {
+                StepStatus::Failed => Readiness::Skip(format!("upstream step `{name}` failed")),
+                StepStatus::Canceled => Readiness::Cancel(format!("upstream step `{name}` was canceled")),
+                _ => Readiness::Skip(format!("upstream step `{name}` was skipped")),
+            };
         }
         let mut inputs = Vec::new();
-        let mut skip_reason = None;
-        let mut input_error = None;
         for input in &step.inputs {
             let def = step.solid.def.input(&input.name).expect("planned inputs are declared");
             let mut fed = 0;
             for (upstream, output) in &input.sources {
-                let Some(value) = values.get(&(*upstream, output.as_str())) else {
-                    continue;
-                };
+                let Some(value) = self.values.get(&(*upstream, output.clone())) else { continue };
                 fed += 1;
                 if !def.ty.admits(value) {
-                    input_error = Some(format!(
-                        "input `{}` is declared {} but `{}.{output}` produced {}",
-                        input.name,
-                        def.ty,
-                        plan.steps[*upstream].key,
-                        value.kind()
-                    ));
+                    return Readiness::Fail(StepError {
+                        kind: StepErrorKind::InputType,
+                        message: format!(
+                            "input `{}` is declared {} but `{}.{output}` produced {}",
+                            input.name,
+                            def.ty,
+                            self.plan.steps[*upstream].key,
+                            value.kind()
+                        ),
+                        retryable: false,
+                        metadata: Vec::new(),
+                        backtrace: None,
+                    });
                 }
                 inputs.push((input.name.clone(), value.clone()));
             }
             if fed == 0 && !def.optional && !def.multiple {
                 let (upstream, output) = &input.sources[0];
-                skip_reason =
-                    Some(format!("optional output `{}.{output}` was not produced", plan.steps[*upstream].key));
+                return Readiness::Skip(format!(
+                    "optional output `{}.{output}` was not produced",
+                    self.plan.steps[*upstream].key
+                ));
             }
         }
-        if let Some(reason) = skip_reason {
-            status[index] = status[index].transition(StepStatus::Skipped);
-            emit(Some(key), EventKind::StepSkipped { reason });
-            commit()?;
-            continue;
-        }
-        if let Some(message) = input_error {
-            let error = StepError {
-                kind: StepErrorKind::InputType,
-                message,
-                retryable: false,
-                metadata: Vec::new(),
-                backtrace: None,
-            };
-            status[index] = status[index].transition(StepStatus::Failed);
-            emit(Some(key), EventKind::StepFailed { duration_us: 0, error });
-            commit()?;
-            continue;
-        }
+        Readiness::Run(inputs)
+    }
 
-        status[index] = status[index].transition(StepStatus::Running);
-        emit(Some(key), EventKind::StepStarted { attempt: 1 });
-        let step_started = Instant::now();
+    fn launch(&mut self, index: usize, attempt: u32, inputs: Vec<(String, Value)>) {
+        let step = &self.plan.steps[index];
+        lock(&self.log).emit(Some(&step.key), EventKind::StepStarted { attempt });
+        self.active += 1;
         let sink: EventSink = {
-            let (log, key) = (log.clone(), key.to_owned());
-            Arc::new(move |kind| log.lock().expect("run log lock").emit(Some(&key), kind))
+            let (log, key) = (self.log.clone(), step.key.clone());
+            Arc::new(move |kind| lock(&log).emit(Some(&key), kind))
         };
-        let attempt = Attempt {
-            run_id: record.id.to_string(),
-            step_key: key.to_owned(),
+        let request = Attempt {
+            run_id: self.run_id.to_string(),
+            step_key: step.key.clone(),
+            attempt,
             partition_key: None,
             config: step.config.to_string(),
             inputs,
             limits: StepLimits::default(),
+            interrupt: self.interrupt.clone(),
         };
-        let report = executor.execute(step, attempt, sink).await;
-        let duration_us = step_started.elapsed().as_micros() as u64;
-        {
-            let mut log = log.lock().expect("run log lock");
-            if !report.stdout.is_empty() || !report.stderr.is_empty() {
-                log.emit(
-                    Some(key),
-                    EventKind::ComputeLogs {
-                        stdout_bytes: report.stdout.len() as u64,
-                        stderr_bytes: report.stderr.len() as u64,
-                    },
-                );
-                log.pending.compute_logs.push((key.to_owned(), Stream::Stdout, report.stdout));
-                log.pending.compute_logs.push((key.to_owned(), Stream::Stderr, report.stderr));
+        let (executor, plan) = (self.executor.clone(), self.plan.clone());
+        self.tasks.spawn(async move {
+            let started = Instant::now();
+            let report = executor.execute(&plan.steps[index], request, sink).await;
+            Outcome::Attempted { index, attempt, report, took: started.elapsed() }
+        });
+    }
+
+    fn finish_attempt(&mut self, index: usize, attempt: u32, report: AttemptReport, took: Duration) -> Result<()> {
+        self.active -= 1;
+        let plan = self.plan.clone();
+        let step = &plan.steps[index];
+        let key = step.key.as_str();
+        let duration_us = took.as_micros() as u64;
+        let mut log = lock(&self.log);
+        if !report.stdout.is_empty() || !report.stderr.is_empty() {
+            log.emit(
+                Some(key),
+                EventKind::ComputeLogs {
+                    attempt,
+                    stdout_bytes: report.stdout.len() as u64,
+                    stderr_bytes: report.stderr.len() as u64,
+                },
+            );
+            log.pending.compute_logs.push((key.to_owned(), attempt, Stream::Stdout, report.stdout));
+            log.pending.compute_logs.push((key.to_owned(), attempt, Stream::Stderr, report.stderr));
+        }
+        let succeeded = report.error.is_none();
+        // Outputs of a failed attempt are kept for inspection but feed nothing.
+        for (output, value) in report.outputs {
+            if succeeded {
+                self.values.insert((index, output.clone()), value.clone());
             }
-            match report.error {
-                None => {
-                    status[index] = status[index].transition(StepStatus::Succeeded);
-                    log.emit(Some(key), EventKind::StepSucceeded { duration_us });
-                }
-                Some(error) => {
-                    status[index] = status[index].transition(StepStatus::Failed);
-                    log.emit(Some(key), EventKind::StepFailed { duration_us, error });
-                }
+            log.pending.outputs.push((key.to_owned(), output, value));
+        }
+        let mut retry_after = None;
+        match report.error {
+            None => {
+                self.status[index] = self.status[index].transition(StepStatus::Succeeded);
+                log.emit(Some(key), EventKind::StepSucceeded { duration_us });
             }
-            // Outputs of a failed attempt are kept for inspection but feed nothing.
-            for (output, value) in report.outputs {
-                log.pending.outputs.push((key.to_owned(), output.clone(), value.clone()));
-                if status[index].is_success() {
-                    let name =
-                        step.solid.def.output(&output).map(|o| o.name.as_str()).expect("accepted outputs are declared");
-                    values.insert((index, name), value);
+            Some(error) if error.kind == StepErrorKind::Canceled => {
+                self.status[index] = self.status[index].transition(StepStatus::Canceled);
+                log.emit(Some(key), EventKind::StepCanceled { reason: error.message });
+            }
+            Some(error) if self.stop.is_none() && step.retry.retries(attempt, &error) => {
+                let seed = (self.run_id.0 as u64) ^ (index as u64).rotate_left(32);
+                let delay = step.retry.delay_before(attempt + 1, seed);
+                self.status[index] = self.status[index].transition(StepStatus::UpForRetry);
+                log.emit(Some(key), EventKind::StepRetry { attempt, delay_us: delay.as_micros() as u64, error });
+                retry_after = Some(delay);
+            }
+            Some(error) => {
+                self.status[index] = self.status[index].transition(StepStatus::Failed);
+                log.emit(Some(key), EventKind::StepFailed { duration_us, error });
+            }
+        }
+        log.commit(self.db)?;
+        drop(log);
+        if let Some(delay) = retry_after {
+            let interrupt = self.interrupt.clone();
+            self.tasks.spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = interrupt.cancelled() => {}
+                }
+                Outcome::RetryDue { index, attempt: attempt + 1 }
+            });
+            return Ok(());
+        }
+        if self.status[index] == StepStatus::Failed && self.plan.execution.fail_fast {
+            self.stop(Stop::FailFast);
+        }
+        self.settle(index)
+    }
+
+    fn retry_due(&mut self, index: usize, attempt: u32) -> Result<()> {
+        if self.stop.is_some() {
+            self.set(index, StepStatus::Canceled);
+            let reason = self.stop_reason();
+            lock(&self.log).emit(Some(&self.plan.steps[index].key), EventKind::StepCanceled { reason });
+            lock(&self.log).commit(self.db)?;
+            return self.settle(index);
+        }
+        match self.readiness(index) {
+            Readiness::Run(inputs) => {
+                self.set(index, StepStatus::Running);
+                self.launch(index, attempt, inputs);
+                Ok(())
+            }
+            // Inputs were checked before the first attempt and have not changed.
+            _ => unreachable!("a step's inputs do not change between its attempts"),
+        }
+    }
+
+    /// A step is final: its dependents wait for one step fewer.
+    fn settle(&mut self, index: usize) -> Result<()> {
+        for &d in &self.downstream[index] {
+            if self.selected[d] {
+                self.waiting[d] -= 1;
+                if self.waiting[d] == 0 {
+                    self.ready.insert(d);
                 }
             }
         }
-        commit()?;
+        Ok(())
     }
-
-    let duration_us = started.elapsed().as_micros() as u64;
-    let failed: Vec<&str> = plan
-        .steps
-        .iter()
-        .zip(&status)
-        .filter(|(_, s)| **s == StepStatus::Failed)
-        .map(|(s, _)| s.key.as_str())
-        .collect();
-    if failed.is_empty() {
-        record.status = record.status.transition(RunStatus::Success);
-        emit(None, EventKind::RunSucceeded { duration_us });
-    } else {
-        record.status = record.status.transition(RunStatus::Failure);
-        let message = format!("step(s) failed: {}", failed.join(", "));
-        emit(None, EventKind::RunFailed { duration_us, message });
-    }
-    record.ended_at = Some(now_micros());
-    log.lock().expect("run log lock").pending.run = Some(record.clone());
-    commit()?;
-    Ok(record)
 }

@@ -102,3 +102,70 @@ fn the_embedding_example_runs_the_serial_pipeline() {
     assert!(out.contains("salutation.result = Some(Text(\"Hello Dagster!\"))"), "{out}");
     assert!(out.contains("8 events are in"), "{out}");
 }
+
+#[test]
+fn ctrl_c_cancels_the_run_records_it_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    let project = Project::new(
+        r#"
+[solids.probe]
+wasm = "{guests}/probe.wasm"
+[pipelines.p.solids.slow]
+solid = "probe"
+config = { sleep_ms = 30000 }
+[pipelines.p.solids.after]
+solid = "probe"
+inputs = { deps = ["slow.result"] }
+"#,
+    );
+    let mut child = Command::new(weft_bin())
+        .args(["run", project.manifest().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.contains("STEP_START") {
+            break;
+        }
+        line.clear();
+    }
+    assert!(seen.contains("STEP_START"), "{seen}");
+    let started = std::time::Instant::now();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "{seen}{rest}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the 30 s step was interrupted");
+    assert!(rest.contains("RUN_CANCELED"), "{rest}");
+
+    let runs = weft(&["runs", "--json", "--db", project.db().to_str().unwrap()]);
+    let parsed: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(parsed[0]["status"], "canceled", "the store says so after the process is gone");
+}
+
+#[test]
+fn a_partial_run_from_the_cli_reuses_an_earlier_runs_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("partial.redb");
+    let db = db.to_str().unwrap();
+    let _ = weft_tests::guest("hello_world");
+    let first = text(&weft(&["run", "examples/hello", "--db", db]));
+    let run_id = first.split("(run ").nth(1).and_then(|rest| rest.get(..26)).unwrap().to_owned();
+
+    let without = weft(&["run", "examples/hello", "--db", db, "--select", "salutation"]);
+    assert_eq!(without.status.code(), Some(2));
+    assert!(text(&without).contains("reads `hello_world.greeting`, which is not selected"), "{}", text(&without));
+
+    let partial = weft(&["run", "examples/hello", "--db", db, "--select", "salutation", "--from", &run_id[..10]]);
+    let out = text(&partial);
+    assert_eq!(partial.status.code(), Some(0), "{out}");
+    assert!(out.contains("result = \"Hello Dagster!\""), "{out}");
+    assert!(!out.contains("hello_world      STEP_START"), "hello_world did not run: {out}");
+}

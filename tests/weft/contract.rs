@@ -104,5 +104,9 @@ async fn a_solid_gets_and_gives_every_kind_of_value_and_event() {
 
     assert_eq!(host.compute_log(id, "conform", Stream::Stdout).unwrap(), b"to stdout: NOTHING\n");
     assert_eq!(host.compute_log(id, "conform", Stream::Stderr).unwrap(), b"to stderr: 2 extras\n");
-    assert!(of_conform.iter().any(|k| matches!(k, EventKind::ComputeLogs { stdout_bytes: 19, stderr_bytes: 20 })));
+    assert!(
+        of_conform
+            .iter()
+            .any(|k| matches!(k, EventKind::ComputeLogs { attempt: 1, stdout_bytes: 19, stderr_bytes: 20 }))
+    );
 }

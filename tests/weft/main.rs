@@ -6,4 +6,5 @@ mod contract;
 mod failures;
 mod loading;
 mod manifest_cases;
+mod scheduling;
 mod serial;

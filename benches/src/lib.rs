@@ -1,1 +1,0 @@
-//! Benchmarks come with the performance issue.
