@@ -16,6 +16,10 @@ pub struct RunConfig {
     pub retries: BTreeMap<String, Json>,
     /// Execution settings (`execution`): over the pipeline's, under the CLI's.
     pub execution: Option<Json>,
+    /// Limits for every step (`limits`), over the pipeline's.
+    pub limits: Option<Json>,
+    /// Limits per step alias (`solids.<alias>.limits`), over all others.
+    pub step_limits: BTreeMap<String, Json>,
     /// Tags recorded with the run.
     pub tags: BTreeMap<String, String>,
     /// The file it was read from, for error messages.
@@ -43,89 +47,85 @@ impl RunConfig {
         RunConfig::from_json(&json, Some(path))
     }
 
-    /// Reads run config from its JSON form, `{"solids": {"<alias>": {"config": {...}}}, "tags": {...}}`.
+    /// Reads run config from its JSON form: `{"solids": {"<alias>": {"config": {...},
+    /// "retry": {...}, "limits": {...}}}, "execution": {...}, "limits": {...}, "tags": {...}}`.
     ///
     /// # Errors
     /// [`Problems`] for every key that does not fit that shape.
     pub fn from_json(json: &Json, source: Option<&Path>) -> Result<RunConfig, Problems> {
         let file = source.unwrap_or(Path::new("<run config>"));
-        let mut problems = Vec::new();
         let mut config = RunConfig { source: source.map(Path::to_path_buf), ..RunConfig::default() };
         let Some(top) = json.as_object() else {
             return Err(Problems::one(Problem::new(file, None, "run config must be a table")));
         };
+        let mut found: Vec<(String, String)> = Vec::new();
         for (key, value) in top {
             match key.as_str() {
-                "solids" => match value.as_object() {
-                    Some(solids) => {
-                        for (alias, entry) in solids {
-                            let at = format!("solids.{alias}");
-                            match entry.as_object() {
-                                Some(entry) => {
-                                    for (k, v) in entry {
-                                        let key = format!("{at}.{k}");
-                                        match k.as_str() {
-                                            "config" => {
-                                                config.solids.insert(alias.clone(), v.clone());
-                                            }
-                                            "retry" => {
-                                                let mut found = Vec::new();
-                                                crate::execution::apply_retry(
-                                                    &mut Default::default(),
-                                                    v,
-                                                    &key,
-                                                    &mut found,
-                                                );
-                                                problems.extend(
-                                                    found.into_iter().map(|(k, m)| Problem::new(file, Some(&k), m)),
-                                                );
-                                                config.retries.insert(alias.clone(), v.clone());
-                                            }
-                                            _ => problems.push(Problem::new(
-                                                file,
-                                                Some(&key),
-                                                "unknown key; expected `config` or `retry`",
-                                            )),
-                                        }
-                                    }
-                                }
-                                None => problems.push(Problem::new(file, Some(&at), "expected a table with `config`")),
-                            }
-                        }
-                    }
-                    None => problems.push(Problem::new(file, Some("solids"), "expected a table of step aliases")),
-                },
-                "tags" => match value.as_object() {
-                    Some(tags) => {
-                        for (k, v) in tags {
-                            match v.as_str() {
-                                Some(s) => {
-                                    config.tags.insert(k.clone(), s.to_owned());
-                                }
-                                None => problems.push(Problem::new(
-                                    file,
-                                    Some(&format!("tags.{k}")),
-                                    "tag values are strings",
-                                )),
-                            }
-                        }
-                    }
-                    None => problems.push(Problem::new(file, Some("tags"), "expected a table of strings")),
-                },
+                "solids" => config.read_solids(value, &mut found),
+                "tags" => config.read_tags(value, &mut found),
                 "execution" => {
-                    let mut found = Vec::new();
                     crate::execution::apply_execution(&mut Default::default(), value, "execution", &mut found);
-                    problems.extend(found.into_iter().map(|(k, m)| Problem::new(file, Some(&k), m)));
                     config.execution = Some(value.clone());
                 }
-                other => problems.push(Problem::new(
-                    file,
-                    Some(other),
-                    "unknown key; expected `solids`, `execution` or `tags`",
-                )),
+                "limits" => {
+                    crate::limits::apply_limits(&mut Default::default(), value, "limits", &mut found);
+                    config.limits = Some(value.clone());
+                }
+                other => found
+                    .push((other.to_owned(), "unknown key; expected `solids`, `execution`, `limits` or `tags`".into())),
             }
         }
-        if problems.is_empty() { Ok(config) } else { Err(Problems(problems)) }
+        if found.is_empty() {
+            Ok(config)
+        } else {
+            Err(Problems(found.into_iter().map(|(key, message)| Problem::new(file, Some(&key), message)).collect()))
+        }
+    }
+
+    fn read_solids(&mut self, value: &Json, found: &mut Vec<(String, String)>) {
+        let Some(solids) = value.as_object() else {
+            found.push(("solids".into(), "expected a table of step aliases".into()));
+            return;
+        };
+        for (alias, entry) in solids {
+            let at = format!("solids.{alias}");
+            let Some(entry) = entry.as_object() else {
+                found.push((at, "expected a table with `config`, `retry` or `limits`".into()));
+                continue;
+            };
+            for (k, v) in entry {
+                let key = format!("{at}.{k}");
+                match k.as_str() {
+                    "config" => {
+                        self.solids.insert(alias.clone(), v.clone());
+                    }
+                    "retry" => {
+                        crate::execution::apply_retry(&mut Default::default(), v, &key, found);
+                        self.retries.insert(alias.clone(), v.clone());
+                    }
+                    "limits" => {
+                        crate::limits::apply_limits(&mut Default::default(), v, &key, found);
+                        self.step_limits.insert(alias.clone(), v.clone());
+                    }
+                    _ => found.push((key, "unknown key; expected `config`, `retry` or `limits`".into())),
+                }
+            }
+        }
+    }
+
+    fn read_tags(&mut self, value: &Json, found: &mut Vec<(String, String)>) {
+        let Some(tags) = value.as_object() else {
+            found.push(("tags".into(), "expected a table of strings".into()));
+            return;
+        };
+        for (k, v) in tags {
+            match v.as_str() {
+                Some(s) => {
+                    self.tags.insert(k.clone(), s.to_owned());
+                }
+                None => found.push((format!("tags.{k}"), "tag values are strings".into())),
+            }
+        }
     }
 
     /// Sets one execution setting over what the file said (for command-line flags).
@@ -146,16 +146,20 @@ impl RunConfig {
 
     /// The JSON form recorded with the run.
     pub fn to_json(&self) -> Json {
-        let solids: Map<String, Json> =
-            self.solids.iter().map(|(alias, c)| (alias.clone(), serde_json::json!({ "config": c }))).collect();
-        let mut solids = solids;
-        for (alias, retry) in &self.retries {
-            let entry = solids.entry(alias.clone()).or_insert_with(|| serde_json::json!({}));
-            entry["retry"] = retry.clone();
+        let mut solids = Map::new();
+        let per_step = [("config", &self.solids), ("retry", &self.retries), ("limits", &self.step_limits)];
+        for (key, values) in per_step {
+            for (alias, value) in values {
+                let entry = solids.entry(alias.clone()).or_insert_with(|| serde_json::json!({}));
+                entry[key] = value.clone();
+            }
         }
         let mut json = serde_json::json!({ "solids": solids, "tags": self.tags });
         if let Some(execution) = &self.execution {
             json["execution"] = execution.clone();
+        }
+        if let Some(limits) = &self.limits {
+            json["limits"] = limits.clone();
         }
         json
     }

@@ -18,10 +18,27 @@ pub const CONTRACT_EXPORT: &str = "weft:solid/guest@0.1.0";
 /// other tasks) at most this long after the fact.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// How the engine instruments compiled code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Epoch checks: bound wall time and let CPU-bound steps yield. Without them a
+    /// spinning step cannot be interrupted; turn them off only to measure their cost.
+    pub epochs: bool,
+    /// Fuel metering: enforces `fuel` limits. Without it a `fuel` limit is ignored.
+    pub fuel: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions { epochs: true, fuel: true }
+    }
+}
+
 /// A wasmtime engine configured for solids, and a linker that offers WASI (granting
 /// nothing) and the `weft:solid/context` interface. One per host; cheap to share.
 pub struct SolidEngine {
     engine: wasmtime::Engine,
+    options: EngineOptions,
     linker: Linker<StepState>,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -38,10 +55,20 @@ impl SolidEngine {
     /// # Errors
     /// [`Error::Host`] when wasmtime cannot be configured on this machine.
     pub fn new() -> Result<SolidEngine, Error> {
+        SolidEngine::with_options(EngineOptions::default())
+    }
+
+    /// Creates an engine with the given instrumentation.
+    ///
+    /// # Errors
+    /// As [`SolidEngine::new`].
+    pub fn with_options(options: EngineOptions) -> Result<SolidEngine, Error> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         // Epochs bound a step's wall time and let long steps yield to others.
-        config.epoch_interruption(true);
+        config.epoch_interruption(options.epochs);
+        // Fuel bounds a step's CPU when its limits ask for it (see limits.rs).
+        config.consume_fuel(options.fuel);
         // Names in trap backtraces.
         config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
         let engine = wasmtime::Engine::new(&config)
@@ -66,7 +93,12 @@ impl SolidEngine {
                 }
             })
             .map_err(|e| Error::Host(format!("cannot start the epoch thread: {e}")))?;
-        Ok(SolidEngine { engine, linker, ticker_stop })
+        Ok(SolidEngine { engine, options, linker, ticker_stop })
+    }
+
+    /// How this engine instruments code.
+    pub fn options(&self) -> EngineOptions {
+        self.options
     }
 
     /// The wasmtime engine.

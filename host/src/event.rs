@@ -141,6 +141,14 @@ pub enum StepErrorKind {
     Timeout,
     /// The step was interrupted because the run was canceled or failed fast.
     Canceled,
+    /// The step tried to grow its memory or tables past its limit.
+    MemoryLimit,
+    /// The step used up its fuel (its CPU budget).
+    OutOfFuel,
+    /// An output, or all outputs together, exceeded the size limit.
+    OutputTooLarge,
+    /// The step logged, or wrote to stdout or stderr, more than its limit.
+    LogLimit,
     /// An input value did not match the input's declared type.
     InputType,
     /// The solid produced an undeclared output, a value of the wrong type, an output
@@ -148,6 +156,20 @@ pub enum StepErrorKind {
     InvalidOutput,
     /// The host failed to run the step (not the solid's fault).
     HostError,
+}
+
+impl StepError {
+    /// An error of `kind` with no metadata or backtrace, retryable only if it is a host
+    /// error (the host may do better next time).
+    pub fn new(kind: StepErrorKind, message: impl Into<String>) -> StepError {
+        StepError {
+            kind,
+            message: message.into(),
+            retryable: kind == StepErrorKind::HostError,
+            metadata: Vec::new(),
+            backtrace: None,
+        }
+    }
 }
 
 impl StepErrorKind {
@@ -165,6 +187,10 @@ impl fmt::Display for StepErrorKind {
             StepErrorKind::Trap => "trap",
             StepErrorKind::Timeout => "time-out",
             StepErrorKind::Canceled => "canceled",
+            StepErrorKind::MemoryLimit => "memory limit",
+            StepErrorKind::OutOfFuel => "out of fuel",
+            StepErrorKind::OutputTooLarge => "output too large",
+            StepErrorKind::LogLimit => "log limit",
             StepErrorKind::InputType => "input type mismatch",
             StepErrorKind::InvalidOutput => "invalid output",
             StepErrorKind::HostError => "host error",

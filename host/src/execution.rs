@@ -120,7 +120,7 @@ fn splitmix64(mut x: u64) -> u64 {
 }
 
 /// Durations in records are milliseconds.
-mod duration_ms {
+pub(crate) mod duration_ms {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 

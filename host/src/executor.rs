@@ -2,9 +2,10 @@
 //! executor only runs what it is handed. In-process is the first; child processes and
 //! remote workers implement the same trait.
 
+use crate::context::EventSink;
 use crate::engine::SolidEngine;
 use crate::plan::PlannedStep;
-use crate::sandbox::{self, Attempt, AttemptReport, EventSink};
+use crate::sandbox::{self, Attempt, AttemptReport};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 use crate::cancel::CancelToken;
 use crate::config::RunConfig;
 use crate::db::{Batch, Db, Stream};
-use crate::engine::SolidEngine;
+use crate::engine::{EngineOptions, SolidEngine};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::execution::ExecutorKind;
@@ -54,8 +54,16 @@ impl Host {
     /// [`Error::Db`] if the store cannot be opened; [`Error::Host`] if wasmtime cannot
     /// be set up.
     pub fn open(db_path: &Path) -> Result<Host> {
+        Host::open_with(db_path, EngineOptions::default())
+    }
+
+    /// Opens a host whose engine instruments code as `options` say.
+    ///
+    /// # Errors
+    /// As [`Host::open`].
+    pub fn open_with(db_path: &Path, options: EngineOptions) -> Result<Host> {
         let db = Db::open(db_path)?;
-        Ok(Host { engine: Arc::new(SolidEngine::new()?), db: Arc::new(db) })
+        Ok(Host { engine: Arc::new(SolidEngine::with_options(options)?), db: Arc::new(db) })
     }
 
     /// The store.

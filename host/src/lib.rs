@@ -7,7 +7,9 @@
 //! fresh wasmtime store per step attempt) -> [`db`]. [`Host`] is the entry point.
 
 mod cancel;
+pub mod capability;
 pub mod config;
+mod context;
 pub mod db;
 pub mod engine;
 pub mod error;
@@ -15,6 +17,7 @@ pub mod event;
 pub mod execution;
 mod executor;
 mod host;
+pub mod limits;
 pub mod manifest;
 pub mod plan;
 mod recipe;
@@ -27,17 +30,18 @@ pub mod value;
 mod worker;
 
 pub use cancel::CancelToken;
+pub use capability::{Grants, Preopen};
 pub use config::RunConfig;
 pub use db::{Db, Stream};
-pub use engine::{CONTRACT_VERSION, SolidEngine};
+pub use engine::{CONTRACT_VERSION, EngineOptions, SolidEngine};
 pub use error::{Error, Problem, Problems, Result};
 pub use event::{Event, EventKind, LogLevel, MetadataEntry, MetadataValue, StepError, StepErrorKind};
 pub use execution::{ExecutionSettings, ExecutorKind, RetryOn, RetryPolicy};
 pub use host::{Host, RunHandle, default_db_path};
+pub use limits::StepLimits;
 pub use manifest::Manifest;
 pub use plan::{LockedPipeline, Selection};
 pub use run::{RunId, RunRecord, RunStatus, StepStatus};
-pub use sandbox::StepLimits;
 pub use solid::{LoadError, LoadedSolid, SolidDef};
 pub use value::{Value, ValueType};
 pub use worker::{WORKER_BIN_ENV, serve_worker};

@@ -67,6 +67,10 @@ pub struct PipelineDecl {
     /// Execution settings (`max_concurrent`, `fail_fast`, `executor`, `retry`), checked
     /// when read.
     pub execution: Option<serde_json::Value>,
+    /// Limits of its steps (checked when read); steps and the run config override them.
+    pub limits: Option<serde_json::Value>,
+    /// Whether its steps run deterministically unless they say otherwise.
+    pub deterministic: bool,
     pub at: Location,
 }
 
@@ -83,6 +87,26 @@ pub struct StepDecl {
     pub config: Option<serde_json::Value>,
     /// This step's retry policy keys, over the run's policy (checked when read).
     pub retry: Option<serde_json::Value>,
+    /// This step's limits (checked when read), over the pipeline's.
+    pub limits: Option<serde_json::Value>,
+    /// Directories the step may open.
+    pub files: Vec<FileDecl>,
+    /// Host environment variables the step may read.
+    pub env: Vec<String>,
+    /// Overrides the pipeline's `deterministic`.
+    pub deterministic: Option<bool>,
+    pub at: Location,
+}
+
+/// A host directory granted to a step: `{ host = "data", guest = "/data", mode = "ro" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDecl {
+    /// Resolved against the manifest's directory.
+    pub host: PathBuf,
+    /// An absolute guest path.
+    pub guest: String,
+    /// `mode = "rw"`; the default is read-only.
+    pub writable: bool,
     pub at: Location,
 }
 
@@ -359,7 +383,11 @@ impl Reader<'_> {
         at: Location,
         solids: &[String],
     ) -> Option<PipelineDecl> {
-        self.check_keys(decl, key, &["description", "solids", "execution"]);
+        self.check_keys(decl, key, &["description", "solids", "execution", "limits", "deterministic"]);
+        let limits = self.json_table(decl, "limits", key, |json, at, problems| {
+            crate::limits::apply_limits(&mut Default::default(), json, at, problems)
+        });
+        let deterministic = self.boolean(decl, "deterministic", key).unwrap_or(false);
         let execution = self.json_table(decl, "execution", key, |json, at, problems| {
             crate::execution::apply_execution(&mut Default::default(), json, at, problems)
         });
@@ -380,6 +408,10 @@ impl Reader<'_> {
                         inputs: Vec::new(),
                         config: None,
                         retry: None,
+                        limits: None,
+                        files: Vec::new(),
+                        env: Vec::new(),
+                        deterministic: None,
                         at,
                     });
                 }
@@ -418,11 +450,17 @@ impl Reader<'_> {
         if steps.is_empty() && decl.get("solids").is_some() {
             self.problem(&at, "the pipeline has no solids");
         }
-        Some(PipelineDecl { name: name.to_owned(), description, steps, execution, at })
+        Some(PipelineDecl { name: name.to_owned(), description, steps, execution, limits, deterministic, at })
     }
 
     fn step(&mut self, alias: &str, table: &dyn TableLike, key: &str, at: Location) -> Option<StepDecl> {
-        self.check_keys(table, key, &["solid", "inputs", "config", "retry"]);
+        self.check_keys(table, key, &["solid", "inputs", "config", "retry", "limits", "files", "env", "deterministic"]);
+        let limits = self.json_table(table, "limits", key, |json, at, problems| {
+            crate::limits::apply_limits(&mut Default::default(), json, at, problems)
+        });
+        let files = self.files(table, key);
+        let env = self.string_list(table, "env", key).unwrap_or_default();
+        let deterministic = self.boolean(table, "deterministic", key);
         let retry = self.json_table(table, "retry", key, |json, at, problems| {
             crate::execution::apply_retry(&mut Default::default(), json, at, problems)
         });
@@ -453,7 +491,62 @@ impl Reader<'_> {
                 None
             }
         });
-        Some(StepDecl { alias: alias.to_owned(), solid, inputs, config, retry, at })
+        Some(StepDecl { alias: alias.to_owned(), solid, inputs, config, retry, limits, files, env, deterministic, at })
+    }
+
+    fn boolean(&mut self, table: &dyn TableLike, key: &str, prefix: &str) -> Option<bool> {
+        let item = table.get(key)?;
+        let value = item.as_bool();
+        if value.is_none() {
+            let at = self.location(table, key, &join(prefix, key));
+            self.problem(&at, format!("expected true or false, found {}", item.type_name()));
+        }
+        value
+    }
+
+    /// Reads `files = [{ host = "...", guest = "/...", mode = "ro" | "rw" }, ...]`.
+    fn files(&mut self, table: &dyn TableLike, prefix: &str) -> Vec<FileDecl> {
+        let Some(item) = table.get("files") else { return Vec::new() };
+        let key = join(prefix, "files");
+        let at = self.location(table, "files", &key);
+        let entries: Vec<Option<serde_json::Value>> = match item.as_array() {
+            Some(array) => array.iter().map(value_to_json).collect(),
+            None => {
+                self.problem(&at, "expected a list of `{ host = \"dir\", guest = \"/dir\", mode = \"ro\" }`");
+                return Vec::new();
+            }
+        };
+        let mut files = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let entry_at = Location { line: at.line, key: format!("{key}[{i}]") };
+            let Some(serde_json::Value::Object(entry)) = entry else {
+                self.problem(&entry_at, "expected `{ host = \"dir\", guest = \"/dir\", mode = \"ro\" }`");
+                continue;
+            };
+            for unknown in entry.keys().filter(|k| !["host", "guest", "mode"].contains(&k.as_str())) {
+                self.problem(&entry_at, format!("unknown key `{unknown}`; expected `host`, `guest`, `mode`"));
+            }
+            let host = entry.get("host").and_then(|v| v.as_str());
+            let guest = entry.get("guest").and_then(|v| v.as_str());
+            let writable = match entry.get("mode").and_then(|v| v.as_str()) {
+                None | Some("ro") => false,
+                Some("rw") => true,
+                Some(other) => {
+                    self.problem(&entry_at, format!("mode `{other}` is neither \"ro\" nor \"rw\""));
+                    false
+                }
+            };
+            match (host, guest) {
+                (Some(host), Some(guest)) if guest.starts_with('/') => {
+                    files.push(FileDecl { host: self.dir.join(host), guest: guest.to_owned(), writable, at: entry_at });
+                }
+                (Some(_), Some(guest)) => {
+                    self.problem(&entry_at, format!("guest path `{guest}` must be absolute, such as \"/data\""));
+                }
+                _ => self.problem(&entry_at, "needs `host` (a directory) and `guest` (where the step sees it)"),
+            }
+        }
+        files
     }
 
     /// Reads `key` as a table of settings, checked by `check`, which reports problems as

@@ -3,12 +3,14 @@
 //! type, the DAG ordered, every step's config validated. Only a locked pipeline runs, so
 //! every problem is found here, before anything runs, and reported at once.
 
+use crate::capability::{Grants, Preopen};
 use crate::config::{self, RunConfig};
 use crate::db::Db;
 use crate::engine::SolidEngine;
 use crate::error::Error;
 use crate::error::{Problem, Problems};
 use crate::execution::{ExecutionSettings, RetryPolicy, apply_execution, apply_retry};
+use crate::limits::{StepLimits, apply_limits};
 use crate::manifest::{Location, Manifest, OutputRef, PipelineDecl, StepDecl};
 use crate::run::RunId;
 use crate::solid::{InputDef, LoadedSolid};
@@ -54,6 +56,8 @@ pub struct PlannedStep {
     /// Indices (into `steps`) of the steps this one reads from.
     pub upstream: Vec<usize>,
     pub retry: RetryPolicy,
+    pub limits: StepLimits,
+    pub grants: Grants,
 }
 
 /// An input and the upstream outputs that feed it, in manifest order.
@@ -130,6 +134,7 @@ pub async fn plan(
         }
     }
     let execution = resolve_execution(decl, &mut steps, run_config, &mut problems);
+    resolve_sandbox(&manifest.path, decl, &mut steps, run_config, &mut problems);
     let order = planner.order(&steps, &mut problems);
     if !problems.is_empty() {
         return Err(Problems(problems));
@@ -175,6 +180,68 @@ fn resolve_execution(
     }
     problems.extend(found.into_iter().map(|(key, message)| Problem::new(&file, Some(&key), message)));
     execution
+}
+
+/// Each step's limits (defaults, under the pipeline's, the run's, the step's own, the run
+/// config's for the step) and grants (directories checked to exist, environment
+/// variables read now).
+fn resolve_sandbox(
+    manifest: &Path,
+    decl: &PipelineDecl,
+    steps: &mut [PlannedStep],
+    run_config: &RunConfig,
+    problems: &mut Vec<Problem>,
+) {
+    // Every layer was checked when it was read.
+    let layers = |declared: &StepDecl, alias: &str| -> StepLimits {
+        let mut limits = StepLimits::default();
+        let sources = [
+            decl.limits.as_ref(),
+            run_config.limits.as_ref(),
+            declared.limits.as_ref(),
+            run_config.step_limits.get(alias),
+        ];
+        for json in sources.into_iter().flatten() {
+            apply_limits(&mut limits, json, "limits", &mut Vec::new());
+        }
+        limits
+    };
+    // Still in declaration order.
+    for (step, declared) in steps.iter_mut().zip(&decl.steps) {
+        step.limits = layers(declared, &step.key);
+        let mut grants =
+            Grants { deterministic: declared.deterministic.unwrap_or(decl.deterministic), ..Grants::default() };
+        for file in &declared.files {
+            let line = (file.at.line > 0).then_some(file.at.line);
+            // Opened as a capability now, so that a missing or unreadable directory is
+            // reported before the run; the sandbox opens it again the same way per attempt.
+            match cap_std::fs::Dir::open_ambient_dir(&file.host, cap_std::ambient_authority()) {
+                Ok(_) => grants.files.push(Preopen {
+                    host: file.host.canonicalize().unwrap_or_else(|_| file.host.clone()),
+                    guest: file.guest.clone(),
+                    writable: file.writable,
+                }),
+                Err(e) => problems.push(Problem::keyed(
+                    manifest,
+                    line,
+                    &file.at.key,
+                    format!("{}: cannot open this directory for the step: {e}", file.host.display()),
+                )),
+            }
+        }
+        for name in &declared.env {
+            match std::env::var(name) {
+                Ok(value) => grants.env.push((name.clone(), value)),
+                Err(_) => problems.push(Problem::keyed(
+                    manifest,
+                    (declared.at.line > 0).then_some(declared.at.line),
+                    &format!("{}.env", declared.at.key),
+                    format!("the host environment variable `{name}` is not set"),
+                )),
+            }
+        }
+        step.grants = grants;
+    }
 }
 
 impl LockedPipeline {
@@ -313,6 +380,8 @@ impl Planner<'_> {
                 config: serde_json::json!({}),
                 upstream,
                 retry: RetryPolicy::default(),
+                limits: StepLimits::default(),
+                grants: Grants::default(),
             });
         }
         steps
@@ -436,7 +505,9 @@ impl Planner<'_> {
 
     fn check_run_config(&self, run_config: &RunConfig, problems: &mut Vec<Problem>) {
         let file = run_config.source.as_deref().unwrap_or(Path::new("<run config>"));
-        for alias in run_config.solids.keys() {
+        let aliases: BTreeSet<&String> =
+            run_config.solids.keys().chain(run_config.retries.keys()).chain(run_config.step_limits.keys()).collect();
+        for alias in aliases {
             if self.index_of(alias).is_none() {
                 problems.push(Problem::new(
                     file,

@@ -1,20 +1,24 @@
-//! One step attempt in its own sandbox: a fresh wasmtime `Store` with a WASI context that
-//! grants nothing, stdout and stderr captured, a wall-clock deadline, a memory limit, and
-//! the host side of `weft:solid/context`.
+//! One step attempt in its own sandbox: a fresh wasmtime `Store` whose WASI context grants
+//! only what the step was granted, stdout and stderr captured, and every limit enforced —
+//! memory and tables by a store limiter, CPU by fuel, wall time by epochs and a timer,
+//! outputs and logs by the context. Every way an attempt can end becomes a typed
+//! [`StepError`].
 
 use crate::cancel::CancelToken;
+use crate::capability::Grants;
+use crate::context::{EventSink, Refusal, StepIo, type_from_wit, value_from_wit, value_to_wit};
 use crate::engine::SolidEngine;
-use crate::event::{EventKind, LogLevel, StepError, StepErrorKind};
+use crate::event::{StepError, StepErrorKind};
+use crate::limits::StepLimits;
 use crate::solid::{InputDef, LoadedSolid, OutputDef, SolidDef, metadata_from_wit};
-use crate::value::{Value, ValueType};
-use std::sync::Arc;
+use crate::value::Value;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline, WasmBacktrace};
+use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-mod bindings {
+pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         world: "solid",
         path: "../wit",
@@ -32,32 +36,12 @@ pub(crate) mod wit {
 /// A solid's component with its imports resolved.
 pub(crate) type SolidPre = bindings::SolidPre<StepState>;
 
-/// Limits on one step attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepLimits {
-    /// Wall-clock time for the attempt, instantiation included.
-    pub timeout: Duration,
-    /// Linear memory, in bytes.
-    pub memory: usize,
-    /// Bytes of stdout and of stderr kept; writing more traps the step.
-    pub compute_log: usize,
-}
-
-impl Default for StepLimits {
-    fn default() -> StepLimits {
-        StepLimits { timeout: Duration::from_secs(300), memory: 1 << 30, compute_log: 16 << 20 }
-    }
-}
-
-/// Receives the events a solid emits while it runs (logs, outputs, expectations...).
-pub(crate) type EventSink = Arc<dyn Fn(EventKind) + Send + Sync>;
-
-/// The data of one `Store`: WASI, limits, and what the step's context needs.
+/// The data of one `Store`: WASI, the limiter, and what the step's context needs.
 pub struct StepState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
-    io: StepIo,
+    limiter: Limiter,
+    pub(crate) io: StepIo,
 }
 
 impl WasiView for StepState {
@@ -66,213 +50,147 @@ impl WasiView for StepState {
     }
 }
 
-/// What one attempt is given and what it has produced so far.
-struct StepIo {
-    run_id: String,
-    step_key: String,
-    attempt: u32,
-    partition_key: Option<String>,
-    config: String,
-    def: Option<Arc<SolidDef>>,
-    produced: Vec<(String, Value)>,
-    sink: Option<EventSink>,
-}
-
-impl StepIo {
-    fn emit(&self, kind: EventKind) {
-        if let Some(sink) = &self.sink {
-            sink(kind);
-        }
-    }
-
-    /// Accepts an output if it is declared, of its declared type, and new.
-    fn accept_output(&mut self, name: String, value: Value) -> Result<(), String> {
-        let def = self.def.as_ref().ok_or("outputs cannot be produced during `describe`")?;
-        let Some(output) = def.output(&name) else {
-            let declared: Vec<&str> = def.outputs.iter().map(|o| o.name.as_str()).collect();
-            return Err(format!("`{name}` is not a declared output (declared: {})", declared.join(", ")));
-        };
-        if !output.ty.admits(&value) {
-            return Err(format!("output `{name}` is declared {} but got {}", output.ty, value.kind()));
-        }
-        if self.produced.iter().any(|(n, _)| *n == name) {
-            return Err(format!("output `{name}` was already produced"));
-        }
-        self.produced.push((name, value));
-        Ok(())
-    }
-}
-
-impl bindings::weft::solid::types::Host for StepState {}
-
-impl bindings::weft::solid::context::Host for StepState {
-    fn log(&mut self, level: wit::LogLevel, message: String) -> wasmtime::Result<()> {
-        let level = match level {
-            wit::LogLevel::Trace => LogLevel::Trace,
-            wit::LogLevel::Debug => LogLevel::Debug,
-            wit::LogLevel::Info => LogLevel::Info,
-            wit::LogLevel::Warn => LogLevel::Warn,
-            wit::LogLevel::Error => LogLevel::Error,
-        };
-        self.io.emit(EventKind::Log { level, message });
-        Ok(())
-    }
-
-    fn run_id(&mut self) -> wasmtime::Result<String> {
-        Ok(self.io.run_id.clone())
-    }
-
-    fn step_key(&mut self) -> wasmtime::Result<String> {
-        Ok(self.io.step_key.clone())
-    }
-
-    fn attempt(&mut self) -> wasmtime::Result<u32> {
-        Ok(self.io.attempt)
-    }
-
-    fn partition_key(&mut self) -> wasmtime::Result<Option<String>> {
-        Ok(self.io.partition_key.clone())
-    }
-
-    fn config(&mut self) -> wasmtime::Result<String> {
-        Ok(self.io.config.clone())
-    }
-
-    fn yield_output(&mut self, name: String, value: wit::Value) -> wasmtime::Result<Result<(), String>> {
-        let value = match value_from_wit(value) {
-            Ok(value) => value,
-            Err(message) => return Ok(Err(message)),
-        };
-        let preview = output_event(&name, &value);
-        Ok(self.io.accept_output(name, value).map(|()| self.io.emit(preview)))
-    }
-
-    fn report_expectation(&mut self, result: wit::ExpectationResult) -> wasmtime::Result<()> {
-        self.io.emit(EventKind::Expectation {
-            success: result.success,
-            label: result.label,
-            description: result.description,
-            metadata: metadata_from_wit(result.metadata),
-        });
-        Ok(())
-    }
-
-    fn report_materialization(&mut self, m: wit::Materialization) -> wasmtime::Result<()> {
-        self.io.emit(EventKind::Materialization {
-            asset_key: m.asset_key,
-            description: m.description,
-            metadata: metadata_from_wit(m.metadata),
-        });
-        Ok(())
-    }
-}
-
-/// The output event for a value; the digest is the key of its blob in the db.
-fn output_event(name: &str, value: &Value) -> EventKind {
-    let encoded = value.encode();
-    EventKind::StepOutput {
-        output: name.to_owned(),
-        value_type: value.kind().to_owned(),
-        digest: blake3::hash(&encoded).to_hex().to_string(),
-        size: encoded.len() as u64,
-        preview: value.preview(80),
-    }
-}
-
-pub(crate) fn value_from_wit(value: wit::Value) -> Result<Value, String> {
-    Ok(match value {
-        wit::Value::Null => Value::Null,
-        wit::Value::Boolean(b) => Value::Boolean(b),
-        wit::Value::Integer(i) => Value::Integer(i),
-        wit::Value::Float(x) => Value::Float(x),
-        wit::Value::Text(s) => Value::Text(s),
-        wit::Value::Bytes(b) => Value::Bytes(b),
-        wit::Value::Json(s) => {
-            serde_json::from_str::<serde::de::IgnoredAny>(&s).map_err(|e| format!("invalid JSON: {e}"))?;
-            Value::Json(s)
-        }
-    })
-}
-
-fn value_to_wit(value: &Value) -> wit::Value {
-    match value {
-        Value::Null => wit::Value::Null,
-        Value::Boolean(b) => wit::Value::Boolean(*b),
-        Value::Integer(i) => wit::Value::Integer(*i),
-        Value::Float(x) => wit::Value::Float(*x),
-        Value::Text(s) => wit::Value::Text(s.clone()),
-        Value::Bytes(b) => wit::Value::Bytes(b.clone()),
-        Value::Json(s) => wit::Value::Json(s.clone()),
-    }
-}
-
-fn type_from_wit(ty: wit::ValueType) -> ValueType {
-    match ty {
-        wit::ValueType::Any => ValueType::Any,
-        wit::ValueType::Nothing => ValueType::Nothing,
-        wit::ValueType::Boolean => ValueType::Boolean,
-        wit::ValueType::Integer => ValueType::Integer,
-        wit::ValueType::Float => ValueType::Float,
-        wit::ValueType::Text => ValueType::Text,
-        wit::ValueType::Bytes => ValueType::Bytes,
-        wit::ValueType::Json => ValueType::Json,
-    }
-}
-
-/// A step ran past its time limit.
+/// A limit a step broke, or an interruption from outside. Raised as the error of a trap
+/// so that the step ends at once, and read back by [`classify`].
 #[derive(Debug)]
-struct TimedOut(Duration);
+pub(crate) enum Violation {
+    TimedOut(Duration),
+    Interrupted,
+    Memory(String),
+    OutputTooLarge(String),
+    LogLimit(String),
+}
 
-impl std::fmt::Display for TimedOut {
+impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the step exceeded its time limit of {:?}", self.0)
+        match self {
+            Violation::TimedOut(limit) => write!(f, "the step exceeded its time limit of {limit:?}"),
+            Violation::Interrupted => f.write_str("the step was interrupted because the run stopped"),
+            Violation::Memory(m) | Violation::OutputTooLarge(m) | Violation::LogLimit(m) => f.write_str(m),
+        }
     }
 }
 
-impl std::error::Error for TimedOut {}
+impl std::error::Error for Violation {}
 
-/// A step was interrupted because its run stopped.
-#[derive(Debug)]
-struct Interrupted;
+/// Bounds linear memory and tables; growing past a bound ends the step with a memory
+/// limit failure rather than a failed allocation the guest would turn into a trap.
+struct Limiter {
+    memory: u64,
+    table_elements: u64,
+}
 
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the step was interrupted because the run stopped")
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired as u64 > self.memory {
+            return Err(wasmtime::Error::new(Violation::Memory(format!(
+                "the step tried to grow its memory from {current} to {desired} bytes, over its limit of {}",
+                self.memory
+            ))));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired as u64 > self.table_elements {
+            return Err(wasmtime::Error::new(Violation::Memory(format!(
+                "the step tried to grow a table from {current} to {desired} elements, over its limit of {}",
+                self.table_elements
+            ))));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        // Components of weft solids instantiate a handful of core instances.
+        64
     }
 }
 
-impl std::error::Error for Interrupted {}
+/// The wall clock of a deterministic step: always the run's start.
+struct FixedWallClock(Duration);
+
+impl HostWallClock for FixedWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+    fn now(&self) -> Duration {
+        self.0
+    }
+}
+
+/// The monotonic clock of a deterministic step: it does not move.
+struct FixedMonotonicClock;
+
+impl HostMonotonicClock for FixedMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// What the sandbox of one attempt needs beyond the context.
+struct SandboxSpec<'a> {
+    limits: StepLimits,
+    grants: &'a Grants,
+    interrupt: CancelToken,
+    /// Microseconds since the epoch; what deterministic clocks read.
+    run_started_at: i64,
+    /// Seeds deterministic randomness.
+    seed: u64,
+}
 
 /// A fresh store for one call into a component.
 fn new_store(
     engine: &SolidEngine,
     io: StepIo,
-    limits: StepLimits,
-    interrupt: CancelToken,
-) -> (Store<StepState>, MemoryOutputPipe, MemoryOutputPipe) {
-    let stdout = MemoryOutputPipe::new(limits.compute_log);
-    let stderr = MemoryOutputPipe::new(limits.compute_log);
-    // Nothing is inherited: no env, no args, no preopened dirs; sockets deny every
-    // address by default.
-    let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
+    spec: SandboxSpec,
+) -> Result<(Store<StepState>, MemoryOutputPipe, MemoryOutputPipe), String> {
+    let limits = spec.limits;
+    let stdout = MemoryOutputPipe::new(limits.compute_log as usize);
+    let stderr = MemoryOutputPipe::new(limits.compute_log as usize);
+    // Nothing is inherited: no env, no args, no preopened dirs beyond the grants;
+    // sockets deny every address (and components importing them are refused at load).
+    let mut wasi = WasiCtx::builder();
+    wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    for preopen in &spec.grants.files {
+        let perms = if preopen.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        wasi.preopened_dir(&preopen.host, &preopen.guest, perms)
+            .map_err(|e| format!("cannot open {} for the step: {e}", preopen.host.display()))?;
+    }
+    wasi.envs(&spec.grants.env);
+    if spec.grants.deterministic {
+        use rand::SeedableRng;
+        let since_epoch = Duration::from_micros(spec.run_started_at.max(0) as u64);
+        wasi.wall_clock(FixedWallClock(since_epoch))
+            .monotonic_clock(FixedMonotonicClock)
+            .secure_random(rand::rngs::StdRng::seed_from_u64(spec.seed))
+            .insecure_random(rand::rngs::StdRng::seed_from_u64(spec.seed ^ 0x5eed))
+            .insecure_random_seed(u128::from(spec.seed));
+    }
     let state = StepState {
-        wasi,
+        wasi: wasi.build(),
         table: ResourceTable::new(),
-        limits: StoreLimitsBuilder::new().memory_size(limits.memory).instances(16).build(),
+        limiter: Limiter { memory: limits.memory, table_elements: limits.table_elements },
         io,
     };
     let mut store = Store::new(engine.wasmtime(), state);
-    store.limiter(|state| &mut state.limits);
+    store.limiter(|state| &mut state.limiter);
+    if engine.options().fuel {
+        store.set_fuel(limits.fuel.unwrap_or(u64::MAX)).map_err(|e| format!("cannot set the step's fuel: {e}"))?;
+    }
     let deadline = Instant::now() + limits.timeout;
-    let timeout = limits.timeout;
+    let (timeout, interrupt) = (limits.timeout, spec.interrupt);
     store.set_epoch_deadline(1);
     // Every tick a running step yields to the other tasks, and stops if its run stopped
     // or its time is up.
     store.epoch_deadline_callback(move |_| {
         if interrupt.is_canceled() {
-            Err(wasmtime::Error::new(Interrupted))
+            Err(wasmtime::Error::new(Violation::Interrupted))
         } else if Instant::now() >= deadline {
-            Err(wasmtime::Error::new(TimedOut(timeout)))
+            Err(wasmtime::Error::new(Violation::TimedOut(timeout)))
         } else {
             // tokio's yield_now wakes the task only after the runtime has polled its
             // timers and I/O; wasmtime's own yield wakes at once, and a spinning step would
@@ -280,11 +198,12 @@ fn new_store(
             Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
         }
     });
-    (store, stdout, stderr)
+    Ok((store, stdout, stderr))
 }
 
 /// Calls `describe` in a throwaway instance.
 pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<SolidDef, String> {
+    let limits = StepLimits { timeout: Duration::from_secs(10), ..StepLimits::default() };
     let io = StepIo {
         run_id: String::new(),
         step_key: String::new(),
@@ -292,17 +211,21 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
         partition_key: None,
         config: "{}".into(),
         def: None,
+        limits,
         produced: Vec::new(),
+        produced_bytes: 0,
+        log_bytes: 0,
         sink: None,
     };
-    let limits = StepLimits { timeout: Duration::from_secs(10), ..StepLimits::default() };
-    let (mut store, _, stderr) = new_store(engine, io, limits, CancelToken::new());
+    let grants = Grants::default();
+    let spec = SandboxSpec { limits, grants: &grants, interrupt: CancelToken::new(), run_started_at: 0, seed: 0 };
+    let (mut store, stdout, stderr) = new_store(engine, io, spec)?;
     let outcome = async {
         let solid = pre.instantiate_async(&mut store).await?;
         solid.weft_solid_guest().call_describe(&mut store).await
     }
     .await;
-    let def = outcome.map_err(|e| classify(e, &stderr.contents()).message)?;
+    let def = outcome.map_err(|e| classify(e, &stdout.contents(), &stderr.contents(), &limits).message)?;
     let config_schema = match def.config_schema {
         None => None,
         Some(text) => Some(serde_json::from_str(&text).map_err(|e| format!("its config schema is not JSON: {e}"))?),
@@ -351,6 +274,9 @@ pub(crate) struct Attempt {
     /// One entry per value fed, in order (several for a fan-in input).
     pub inputs: Vec<(String, Value)>,
     pub limits: StepLimits,
+    pub grants: Grants,
+    /// Microseconds since the epoch: what a deterministic step's clocks read.
+    pub run_started_at: i64,
     /// Canceled when the run stops: the attempt is interrupted.
     pub interrupt: CancelToken,
 }
@@ -373,6 +299,12 @@ pub(crate) async fn run_attempt(
     attempt: Attempt,
     sink: EventSink,
 ) -> AttemptReport {
+    let limits = attempt.limits;
+    let seed = u64::from_le_bytes(
+        blake3::hash(format!("{}/{}", attempt.run_id, attempt.step_key).as_bytes()).as_bytes()[..8]
+            .try_into()
+            .expect("8 bytes"),
+    );
     let io = StepIo {
         run_id: attempt.run_id,
         step_key: attempt.step_key,
@@ -380,10 +312,23 @@ pub(crate) async fn run_attempt(
         partition_key: attempt.partition_key,
         config: attempt.config,
         def: Some(solid.def.clone()),
+        limits,
         produced: Vec::new(),
-        sink: Some(sink.clone()),
+        produced_bytes: 0,
+        log_bytes: 0,
+        sink: Some(sink),
     };
-    let (mut store, stdout, stderr) = new_store(engine, io, attempt.limits, attempt.interrupt.clone());
+    let spec = SandboxSpec {
+        limits,
+        grants: &attempt.grants,
+        interrupt: attempt.interrupt.clone(),
+        run_started_at: attempt.run_started_at,
+        seed,
+    };
+    let (mut store, stdout, stderr) = match new_store(engine, io, spec) {
+        Ok(parts) => parts,
+        Err(message) => return AttemptReport::host_error(message),
+    };
     let inputs: Vec<wit::NamedValue> = attempt
         .inputs
         .iter()
@@ -395,15 +340,14 @@ pub(crate) async fn run_attempt(
     };
     // The epoch callback stops running wasm; these stop a step waiting in the host (a
     // WASI sleep, say). Dropping the call drops its instance, which no one reuses.
-    let timeout = attempt.limits.timeout;
     let outcome = tokio::select! {
         outcome = call => outcome,
-        () = attempt.interrupt.cancelled() => Err(wasmtime::Error::new(Interrupted)),
-        () = tokio::time::sleep(timeout) => Err(wasmtime::Error::new(TimedOut(timeout))),
+        () = attempt.interrupt.cancelled() => Err(wasmtime::Error::new(Violation::Interrupted)),
+        () = tokio::time::sleep(limits.timeout) => Err(wasmtime::Error::new(Violation::TimedOut(limits.timeout))),
     };
-    let stderr_bytes = stderr.contents().to_vec();
+    let (stdout_bytes, stderr_bytes) = (stdout.contents().to_vec(), stderr.contents().to_vec());
     let error = match outcome {
-        Err(trap) => Some(classify(trap, &stderr_bytes)),
+        Err(trap) => Some(classify(trap, &stdout_bytes, &stderr_bytes, &limits)),
         Ok(Err(failure)) => Some(StepError {
             kind: StepErrorKind::SolidFailure,
             message: failure.message,
@@ -411,49 +355,65 @@ pub(crate) async fn run_attempt(
             metadata: metadata_from_wit(failure.metadata),
             backtrace: None,
         }),
-        Ok(Ok(returned)) => accept_returned(store.data_mut(), returned, &sink).err(),
+        Ok(Ok(returned)) => accept_returned(&mut store.data_mut().io, returned).err(),
     };
     let outputs = std::mem::take(&mut store.data_mut().io.produced);
-    drop(store);
-    AttemptReport { outputs, error, stdout: stdout.contents().to_vec(), stderr: stderr_bytes }
+    AttemptReport { outputs, error, stdout: stdout_bytes, stderr: stderr_bytes }
+}
+
+impl AttemptReport {
+    /// A report of an attempt the host could not run.
+    pub(crate) fn host_error(message: String) -> AttemptReport {
+        AttemptReport {
+            outputs: Vec::new(),
+            error: Some(StepError::new(StepErrorKind::HostError, message)),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    }
 }
 
 /// Takes the outputs `compute` returned and checks that every required output exists.
-fn accept_returned(state: &mut StepState, returned: Vec<wit::NamedValue>, sink: &EventSink) -> Result<(), StepError> {
-    let invalid = |message: String| StepError {
-        kind: StepErrorKind::InvalidOutput,
-        message,
-        retryable: false,
-        metadata: Vec::new(),
-        backtrace: None,
-    };
+fn accept_returned(io: &mut StepIo, returned: Vec<wit::NamedValue>) -> Result<(), StepError> {
     for wit::NamedValue { name, value } in returned {
-        let value = value_from_wit(value).map_err(|m| invalid(format!("output `{name}`: {m}")))?;
-        let event = output_event(&name, &value);
-        state.io.accept_output(name, value).map_err(invalid)?;
-        sink(event);
+        let value = value_from_wit(value)
+            .map_err(|m| StepError::new(StepErrorKind::InvalidOutput, format!("output `{name}`: {m}")))?;
+        match io.accept_output(name, value) {
+            Ok(()) => {}
+            Err(Refusal::Contract(message)) => return Err(StepError::new(StepErrorKind::InvalidOutput, message)),
+            Err(Refusal::Limit(violation)) => {
+                return Err(StepError::new(StepErrorKind::OutputTooLarge, violation.to_string()));
+            }
+        }
     }
-    let def = state.io.def.as_ref().expect("compute runs with a definition");
-    let missing: Vec<&str> = def
-        .outputs
-        .iter()
-        .filter(|o| !o.optional && !state.io.produced.iter().any(|(n, _)| *n == o.name))
-        .map(|o| o.name.as_str())
-        .collect();
+    let missing = io.missing_outputs();
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(invalid(format!("the solid returned without producing its required output(s): {}", missing.join(", "))))
+        let message = format!("the solid returned without producing its required output(s): {}", missing.join(", "));
+        Err(StepError::new(StepErrorKind::InvalidOutput, message))
     }
 }
 
 /// Turns a wasmtime error from a guest call into a step error of the right kind.
-fn classify(error: wasmtime::Error, stderr: &[u8]) -> StepError {
+fn classify(error: wasmtime::Error, stdout: &[u8], stderr: &[u8], limits: &StepLimits) -> StepError {
     let backtrace = error.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
-    let (kind, message) = if let Some(timeout) = error.downcast_ref::<TimedOut>() {
-        (StepErrorKind::Timeout, timeout.to_string())
-    } else if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
-        (StepErrorKind::Canceled, interrupted.to_string())
+    let (kind, message) = if let Some(violation) = error.downcast_ref::<Violation>() {
+        let kind = match violation {
+            Violation::TimedOut(_) => StepErrorKind::Timeout,
+            Violation::Interrupted => StepErrorKind::Canceled,
+            Violation::Memory(_) => StepErrorKind::MemoryLimit,
+            Violation::OutputTooLarge(_) => StepErrorKind::OutputTooLarge,
+            Violation::LogLimit(_) => StepErrorKind::LogLimit,
+        };
+        (kind, violation.to_string())
+    } else if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
+        (StepErrorKind::OutOfFuel, format!("the step used up its fuel ({} units)", limits.fuel.unwrap_or(u64::MAX)))
+    } else if let Some(stream) =
+        [("stdout", stdout), ("stderr", stderr)].into_iter().find(|(_, bytes)| bytes.len() as u64 >= limits.compute_log)
+    {
+        let message = format!("the step wrote more than its limit of {} bytes to {}", limits.compute_log, stream.0);
+        (StepErrorKind::LogLimit, message)
     } else if let Some(panic) = panic_message(stderr) {
         (StepErrorKind::Panic, panic)
     } else if let Some(trap) = error.downcast_ref::<Trap>() {
@@ -461,7 +421,7 @@ fn classify(error: wasmtime::Error, stderr: &[u8]) -> StepError {
     } else {
         (StepErrorKind::Trap, crate::solid::root_message(&error))
     };
-    StepError { kind, message, retryable: false, metadata: Vec::new(), backtrace }
+    StepError { backtrace, ..StepError::new(kind, message) }
 }
 
 /// The message of a Rust panic, as the guest's panic hook printed it to stderr:

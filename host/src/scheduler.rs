@@ -8,13 +8,14 @@
 //! reach the live subscriber as they happen, before they are durable.
 
 use crate::cancel::CancelToken;
+use crate::context::EventSink;
 use crate::db::{Batch, Db, Stream};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, StepError, StepErrorKind};
 use crate::executor::Executor;
 use crate::plan::LockedPipeline;
 use crate::run::{RunId, RunRecord, RunStatus, StepStatus, now_micros};
-use crate::sandbox::{Attempt, AttemptReport, EventSink, StepLimits};
+use crate::sandbox::{Attempt, AttemptReport};
 use crate::value::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -102,6 +103,8 @@ struct Scheduler<'a> {
     stop: Option<Stop>,
     /// Interrupts running attempts when the run stops.
     interrupt: CancelToken,
+    /// Microseconds since the epoch: what deterministic steps' clocks read.
+    run_started_at: i64,
 }
 
 /// Runs `plan` as the run `record` (already stored, QUEUED) and returns its final record.
@@ -148,11 +151,13 @@ pub(crate) async fn execute_run(
         active: 0,
         stop: None,
         interrupt: CancelToken::new(),
+        run_started_at: 0,
     };
 
     let started = Instant::now();
     record.status = record.status.transition(RunStatus::Started);
     record.started_at = Some(now_micros());
+    scheduler.run_started_at = record.started_at.unwrap_or_default();
     {
         let mut log = lock(&log);
         log.emit(None, EventKind::RunStarted { pipeline: plan.name.clone() });
@@ -343,7 +348,9 @@ impl Scheduler<'_> {
             partition_key: None,
             config: step.config.to_string(),
             inputs,
-            limits: StepLimits::default(),
+            limits: step.limits,
+            grants: step.grants.clone(),
+            run_started_at: self.run_started_at,
             interrupt: self.interrupt.clone(),
         };
         let (executor, plan) = (self.executor.clone(), self.plan.clone());

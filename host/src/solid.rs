@@ -154,6 +154,9 @@ fn check_contract(engine: &SolidEngine, component: &Component) -> Result<(), Str
              {CONTRACT_PACKAGE}@{CONTRACT_VERSION}; rebuild the solid with a matching SDK"
         ));
     }
+    if let Some((import, why)) = crate::capability::refused_import(imports.iter().map(String::as_str)) {
+        return Err(format!("imports `{import}`, which this host does not grant: {why}"));
+    }
     if !exports.iter().any(|e| e == CONTRACT_EXPORT) {
         let found = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
         return Err(format!("does not export `{CONTRACT_EXPORT}`, so it is not a weft solid (it exports {found})"));

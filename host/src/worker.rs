@@ -7,11 +7,14 @@
 //! they happen, then one report — and exits. A child that exits without a report fails
 //! its step with a host error naming how it died.
 
+use crate::capability::Grants;
+use crate::context::EventSink;
 use crate::engine::SolidEngine;
 use crate::event::{EventKind, StepError, StepErrorKind};
 use crate::executor::Executor;
+use crate::limits::StepLimits;
 use crate::plan::PlannedStep;
-use crate::sandbox::{Attempt, AttemptReport, EventSink, StepLimits};
+use crate::sandbox::{Attempt, AttemptReport};
 use crate::solid::LoadedSolid;
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
@@ -40,9 +43,9 @@ pub struct WorkerRequest {
     pub partition_key: Option<String>,
     pub config: String,
     pub inputs: Vec<(String, Value)>,
-    pub timeout_ms: u64,
-    pub memory: usize,
-    pub compute_log: usize,
+    pub limits: StepLimits,
+    pub grants: Grants,
+    pub run_started_at: i64,
 }
 
 /// What a worker tells the parent.
@@ -100,20 +103,14 @@ impl MultiprocessExecutor {
             partition_key: attempt.partition_key,
             config: attempt.config,
             inputs: attempt.inputs,
-            timeout_ms: attempt.limits.timeout.as_millis() as u64,
-            memory: attempt.limits.memory,
-            compute_log: attempt.limits.compute_log,
+            limits: attempt.limits,
+            grants: attempt.grants,
+            run_started_at: attempt.run_started_at,
         };
         let key = attempt.step_key;
         let fail = |kind: StepErrorKind, message: String| AttemptReport {
             outputs: Vec::new(),
-            error: Some(StepError {
-                kind,
-                message,
-                retryable: kind == StepErrorKind::HostError,
-                metadata: Vec::new(),
-                backtrace: None,
-            }),
+            error: Some(StepError::new(kind, message)),
             stdout: Vec::new(),
             stderr: Vec::new(),
         };
@@ -261,11 +258,9 @@ pub async fn serve_worker() -> Result<(), String> {
         partition_key: request.partition_key,
         config: request.config,
         inputs: request.inputs,
-        limits: StepLimits {
-            timeout: Duration::from_millis(request.timeout_ms),
-            memory: request.memory,
-            compute_log: request.compute_log,
-        },
+        limits: request.limits,
+        grants: request.grants,
+        run_started_at: request.run_started_at,
         interrupt: crate::cancel::CancelToken::new(),
     };
     let report = crate::sandbox::run_attempt(&engine, &solid, attempt, sink).await;

@@ -16,7 +16,8 @@ pub fn guest_dir() -> PathBuf {
 }
 
 /// The guest crates the tests use, by package name.
-const GUESTS: &[&str] = &["conformance", "faulty", "probe", "hello-world", "salutation", "config-example-solid"];
+const GUESTS: &[&str] =
+    &["conformance", "faulty", "probe", "hostile", "netcat", "hello-world", "salutation", "config-example-solid"];
 
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

@@ -6,5 +6,6 @@ mod contract;
 mod failures;
 mod loading;
 mod manifest_cases;
+mod sandbox;
 mod scheduling;
 mod serial;

@@ -11,6 +11,8 @@ use weft_guest::{Context, Failure, Many, solid};
 struct Config {
     sleep_ms: u64,
     spin_ms: u64,
+    /// Iterations of a fixed arithmetic loop: CPU work that does not depend on clocks.
+    work: u64,
     /// Fail (retryably) on every attempt up to and including this one.
     fail_until_attempt: u32,
     /// Trap (`unreachable`) on every attempt up to and including this one.
@@ -25,6 +27,7 @@ struct Config {
     "properties": {
         "sleep_ms": { "type": "integer", "minimum": 0, "default": 0 },
         "spin_ms": { "type": "integer", "minimum": 0, "default": 0 },
+        "work": { "type": "integer", "minimum": 0, "default": 0 },
         "fail_until_attempt": { "type": "integer", "minimum": 0, "default": 0 },
         "trap_until_attempt": { "type": "integer", "minimum": 0, "default": 0 },
         "fail": { "type": "boolean", "default": false }
@@ -44,6 +47,10 @@ fn probe(ctx: &Context, deps: Many<i64>) -> Result<(i64, String), Failure> {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
         }
         std::hint::black_box(x);
+    }
+    let mut x: u64 = 1;
+    for _ in 0..config.work {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
     }
     if attempt <= config.trap_until_attempt {
         std::process::abort();
