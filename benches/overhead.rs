@@ -19,6 +19,14 @@ fn main() {
     let max_n: usize = std::env::var("WEFT_BENCH_MAX_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // The multiprocess executor starts the release `weft` binary for each step.
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "-p", "weft-host", "--bin", "weft"])
+        .current_dir(weft_tests::root())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the weft binary failed");
+    let worker = weft_tests::root().join("target/release/weft");
     println!("| executor | shape | steps | plan | run (median) | per step | db bytes per step |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     for executor in ["in_process", "multiprocess"] {
@@ -29,7 +37,7 @@ fn main() {
                     continue;
                 }
                 let project = Project::new(&manifest(n, shape, executor, cores));
-                let host = Host::open(&project.db()).expect("a store");
+                let host = Host::open(&project.db()).expect("a store").with_worker_binary(worker.clone());
                 let manifest = Manifest::load(&project.manifest()).expect("a manifest");
                 let samples = if n >= 1_000 { 3 } else { 5 };
                 let mut plan_times = Vec::new();

@@ -36,6 +36,10 @@ pub enum EventKind {
     RunCanceled {
         duration_us: u64,
     },
+    /// The process running the run died; another process found the run and closed it.
+    RunInterrupted {
+        message: String,
+    },
     StepStarted {
         attempt: u32,
     },
@@ -65,6 +69,11 @@ pub enum EventKind {
     },
     /// The step was interrupted, or never started, because the run stopped.
     StepCanceled {
+        reason: String,
+    },
+    /// The step did not run: its outputs were reused from run `from_run`.
+    StepReused {
+        from_run: crate::run::RunId,
         reason: String,
     },
     Log {
@@ -98,6 +107,7 @@ impl EventKind {
             EventKind::RunSucceeded { .. } => "RUN_SUCCESS",
             EventKind::RunFailed { .. } => "RUN_FAILURE",
             EventKind::RunCanceled { .. } => "RUN_CANCELED",
+            EventKind::RunInterrupted { .. } => "RUN_INTERRUPTED",
             EventKind::StepStarted { .. } => "STEP_START",
             EventKind::StepOutput { .. } => "STEP_OUTPUT",
             EventKind::StepSucceeded { .. } => "STEP_SUCCESS",
@@ -105,6 +115,7 @@ impl EventKind {
             EventKind::StepRetry { .. } => "STEP_RETRY",
             EventKind::StepSkipped { .. } => "STEP_SKIPPED",
             EventKind::StepCanceled { .. } => "STEP_CANCELED",
+            EventKind::StepReused { .. } => "STEP_REUSED",
             EventKind::Log { .. } => "LOG",
             EventKind::Expectation { .. } => "EXPECTATION",
             EventKind::Materialization { .. } => "MATERIALIZATION",

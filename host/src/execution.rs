@@ -25,6 +25,10 @@ pub struct ExecutionSettings {
     /// Stop at the first failed step: start nothing new, interrupt what runs.
     pub fail_fast: bool,
     pub executor: ExecutorKind,
+    /// Reuse the outputs of an earlier success of a step with the same version key
+    /// (component, version, config, inputs) instead of running it.
+    #[serde(default)]
+    pub memoize: bool,
     /// The policy of steps that declare none.
     pub retry: RetryPolicy,
 }
@@ -35,6 +39,7 @@ impl Default for ExecutionSettings {
             max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
             fail_fast: false,
             executor: ExecutorKind::InProcess,
+            memoize: false,
             retry: RetryPolicy::default(),
         }
     }
@@ -208,6 +213,10 @@ pub fn apply_execution(settings: &mut ExecutionSettings, json: &Json, at: &str, 
                 .filter(|n| (1..=4096).contains(n))
                 .map(|n| settings.max_concurrent = n as usize)
                 .ok_or_else(|| format!("expected a whole number from 1 to 4096, found {value}")),
+            "memoize" => value
+                .as_bool()
+                .map(|b| settings.memoize = b)
+                .ok_or_else(|| format!("expected true or false, found {value}")),
             "fail_fast" => value
                 .as_bool()
                 .map(|b| settings.fail_fast = b)
@@ -219,7 +228,9 @@ pub fn apply_execution(settings: &mut ExecutionSettings, json: &Json, at: &str, 
                 apply_retry(&mut settings.retry, value, &path, problems);
                 Ok(())
             }
-            _ => Err("unknown key; expected one of `max_concurrent`, `fail_fast`, `executor`, `retry`".into()),
+            _ => {
+                Err("unknown key; expected one of `max_concurrent`, `fail_fast`, `executor`, `memoize`, `retry`".into())
+            }
         };
         if let Err(message) = result {
             problems.push((path, message));

@@ -3,16 +3,20 @@
 use crate::cancel::CancelToken;
 use crate::config::RunConfig;
 use crate::db::{Batch, Db, Stream};
+use crate::db::{GcReport, Retention};
 use crate::engine::{EngineOptions, SolidEngine};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::event::EventKind;
 use crate::execution::ExecutorKind;
 use crate::executor::{Executor, InProcessExecutor};
 use crate::manifest::Manifest;
+use crate::owner::OwnerLock;
 use crate::plan::LockedPipeline;
 use crate::run::{RunId, RunRecord, RunStatus, now_micros};
 use crate::value::Value;
 use crate::worker::MultiprocessExecutor;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -45,6 +49,10 @@ pub fn default_db_path(manifest: &Path) -> PathBuf {
 pub struct Host {
     engine: Arc<SolidEngine>,
     db: Arc<Db>,
+    /// Held while this host lives; recorded with the runs it starts.
+    owner: Arc<OwnerLock>,
+    /// The `weft` binary the multiprocess executor starts, when not found by itself.
+    worker_binary: Option<PathBuf>,
 }
 
 impl Host {
@@ -63,7 +71,31 @@ impl Host {
     /// As [`Host::open`].
     pub fn open_with(db_path: &Path, options: EngineOptions) -> Result<Host> {
         let db = Db::open(db_path)?;
-        Ok(Host { engine: Arc::new(SolidEngine::with_options(options)?), db: Arc::new(db) })
+        let owner = OwnerLock::acquire(db_path).map_err(|e| Error::Db {
+            path: db_path.to_path_buf(),
+            message: format!("cannot take an owner lock: {e}"),
+        })?;
+        let engine = Arc::new(SolidEngine::with_options(options)?);
+        let host = Host { engine, db: Arc::new(db), owner: Arc::new(owner), worker_binary: None };
+        host.recover_interrupted()?;
+        Ok(host)
+    }
+
+    /// Names the `weft` binary that the multiprocess executor starts for each step. By
+    /// default it is found from `WEFT_WORKER_BIN`, or beside this program.
+    pub fn with_worker_binary(mut self, path: PathBuf) -> Host {
+        self.worker_binary = Some(path);
+        self
+    }
+
+    /// Marks the runs whose host process died as INTERRUPTED (done on open, too).
+    ///
+    /// # Errors
+    /// [`Error::Db`] when the store cannot be read or written.
+    pub fn recover_interrupted(&self) -> Result<Vec<RunId>> {
+        let db_path = self.db.path().to_path_buf();
+        let own = self.owner.token().to_owned();
+        self.db.recover_interrupted(|token| token == own || crate::owner::is_alive(&db_path, token))
     }
 
     /// The store.
@@ -110,13 +142,15 @@ impl Host {
             run_config: recorded_config(&plan),
             tags: plan.run_config.tags.clone(),
             parent_run: plan.selection.as_ref().and_then(|s| s.parent),
+            root_run: self.root_of(plan.selection.as_ref().and_then(|s| s.parent))?,
             step_selection: plan.selection.as_ref().map(|s| s.expression.clone()),
+            owner: Some(self.owner.token().to_owned()),
         };
         self.db.commit(record.id, &Batch { run: Some(record.clone()), ..Batch::default() })?;
         let (sender, events) = mpsc::unbounded_channel();
         let executor: Arc<dyn Executor> = match plan.execution.executor {
             ExecutorKind::InProcess => Arc::new(InProcessExecutor::new(self.engine.clone())),
-            ExecutorKind::Multiprocess => Arc::new(MultiprocessExecutor::new()?),
+            ExecutorKind::Multiprocess => Arc::new(MultiprocessExecutor::new(self.worker_binary.clone())?),
         };
         let (db, id, cancel) = (self.db.clone(), record.id, CancelToken::new());
         let task = tokio::spawn({
@@ -133,6 +167,70 @@ impl Host {
     /// record's status says FAILURE.
     pub async fn run(&self, plan: LockedPipeline) -> Result<RunRecord> {
         self.launch(plan)?.wait().await
+    }
+
+    /// The root of the re-execution chain a run with this parent belongs to.
+    fn root_of(&self, parent: Option<RunId>) -> Result<Option<RunId>> {
+        match parent {
+            None => Ok(None),
+            Some(parent) => Ok(Some(self.db.run(parent)?.root_run.unwrap_or(parent))),
+        }
+    }
+
+    /// Plans a re-execution of run `parent`: the same manifest and pipeline, with the run
+    /// config it ran with (or `run_config`), running only the steps `how` picks and
+    /// reusing the parent's outputs for the rest. Works for failed, canceled and
+    /// interrupted runs.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the run does not exist or nothing is left to run;
+    /// [`Error::Invalid`] when its manifest no longer plans, or a needed output is gone.
+    pub async fn reexecute(
+        &self,
+        parent: RunId,
+        how: &Reexecution,
+        run_config: Option<RunConfig>,
+    ) -> Result<LockedPipeline> {
+        let record = self.db.run(parent)?;
+        let manifest = Manifest::load(Path::new(&record.manifest))?;
+        let run_config = match run_config {
+            Some(config) => config,
+            None => RunConfig::from_json(&record.run_config, None)?,
+        };
+        let mut plan = self.plan(&manifest, &record.pipeline, &run_config).await?;
+        let (selected, label) = match how {
+            Reexecution::All => ((0..plan.steps.len()).collect(), "*".to_owned()),
+            Reexecution::Steps(expression) => (plan.resolve_selection(expression)?, expression.clone()),
+            Reexecution::FromFailure => {
+                let succeeded = succeeded_steps(&self.db.events(parent)?);
+                let selected: BTreeSet<usize> =
+                    (0..plan.steps.len()).filter(|&i| !succeeded.contains(&plan.steps[i].key)).collect();
+                if selected.is_empty() {
+                    return Err(Error::NotFound(format!(
+                        "run {parent} has nothing to re-execute from failure: every step succeeded"
+                    )));
+                }
+                (selected, "from failure".to_owned())
+            }
+        };
+        plan.select_steps(selected, &label, Some((parent, &self.db)))?;
+        Ok(plan)
+    }
+
+    /// Deletes a finished run (its blobs stay until [`Host::gc`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the run does not exist or has not finished.
+    pub fn delete_run(&self, id: RunId) -> Result<()> {
+        self.db.delete_run(id)
+    }
+
+    /// Deletes finished runs outside `retention` and frees unreferenced blobs.
+    ///
+    /// # Errors
+    /// [`Error::Db`] when the store cannot be read or written.
+    pub fn gc(&self, retention: Retention) -> Result<GcReport> {
+        self.db.gc(retention, now_micros())
     }
 
     /// Every run, newest first.
@@ -206,4 +304,24 @@ impl RunHandle {
             Err(e) => Err(Error::Host(format!("run {} crashed: {e}", self.id))),
         }
     }
+}
+
+/// Which steps a re-execution runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reexecution {
+    /// Every step.
+    All,
+    /// The steps that did not succeed (failed, skipped, canceled, interrupted, never run).
+    FromFailure,
+    /// A step selection (`name`, `*name`, `name+`, ...).
+    Steps(String),
+}
+
+/// The steps an event log shows as succeeded or reused.
+fn succeeded_steps(events: &[Event]) -> BTreeSet<String> {
+    events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::StepSucceeded { .. } | EventKind::StepReused { .. }))
+        .filter_map(|e| e.step.clone())
+        .collect()
 }

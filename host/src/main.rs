@@ -4,13 +4,12 @@
 //! Exit codes: 0 success; 1 the run failed; 2 bad input (usage, manifest, component, run
 //! config, unknown run); 3 a fault of the host or its database; 130 the run was canceled.
 
-mod render;
+mod cli;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use weft_host::{Error, Host, Manifest, RunConfig, RunStatus, Stream};
+use weft_host::Error;
 
 #[derive(Parser, Debug)]
 #[command(name = "weft", version, about = "Run pipelines of sandboxed WebAssembly solids", long_about = None)]
@@ -27,6 +26,30 @@ struct Cli {
     command: Command,
 }
 
+/// How a run executes, shared by `run` and `reexecute`.
+#[derive(clap::Args, Debug)]
+struct ExecutionArgs {
+    /// A run config file (TOML or JSON): solids.<alias>.config, execution, limits, tags
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Steps running at once [default: the pipeline's setting, else the core count]
+    #[arg(long, value_name = "N")]
+    max_concurrent: Option<u64>,
+    /// Stop at the first failed step: start nothing new, interrupt running steps
+    #[arg(long)]
+    fail_fast: bool,
+    /// Where steps run: in-process, or multiprocess (a child process per step)
+    #[arg(long, value_parser = ["in-process", "multiprocess"])]
+    executor: Option<String>,
+    /// Reuse the outputs of earlier successes of steps with the same component, version,
+    /// config and inputs
+    #[arg(long)]
+    memoize: bool,
+    /// Print the events as JSON lines instead of text
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a pipeline, building missing or stale solids first
@@ -37,12 +60,6 @@ enum Command {
         /// The pipeline to run [default: the manifest's only pipeline]
         #[arg(short, long)]
         pipeline: Option<String>,
-        /// A run config file (TOML or JSON): solids.<alias>.config, tags
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Print the events as JSON lines instead of text
-        #[arg(long)]
-        json: bool,
         /// Run only these steps: `name`, `*name` (and ancestors), `name+` (and children),
         /// `+name++`, comma lists
         #[arg(short, long, value_name = "SELECTION")]
@@ -51,15 +68,21 @@ enum Command {
         /// unselected ones
         #[arg(long, value_name = "RUN", requires = "select")]
         from: Option<String>,
-        /// Steps running at once [default: the pipeline's setting, else the core count]
-        #[arg(long, value_name = "N")]
-        max_concurrent: Option<u64>,
-        /// Stop at the first failed step: start nothing new, interrupt running steps
-        #[arg(long)]
-        fail_fast: bool,
-        /// Where steps run: in-process, or multiprocess (a child process per step)
-        #[arg(long, value_parser = ["in-process", "multiprocess"])]
-        executor: Option<String>,
+        #[command(flatten)]
+        execution: ExecutionArgs,
+    },
+    /// Run a recorded run again, reusing the outputs of the steps it does not run
+    Reexecute {
+        /// A run id, or a unique prefix of one
+        run: String,
+        /// Run the steps that did not succeed (and so everything after them)
+        #[arg(long, conflicts_with = "steps")]
+        from_failure: bool,
+        /// Run only these steps (the selection syntax of `run --select`)
+        #[arg(long, value_name = "SELECTION")]
+        steps: Option<String>,
+        #[command(flatten)]
+        execution: ExecutionArgs,
     },
     /// Run one step attempt sent on stdin (the multiprocess executor's child)
     #[command(hide = true)]
@@ -68,8 +91,22 @@ enum Command {
         #[arg(long)]
         label: Option<String>,
     },
-    /// List runs, newest first
+    /// List runs, newest first; or delete some
     Runs {
+        #[command(subcommand)]
+        action: Option<RunsAction>,
+        /// Only runs of this pipeline
+        #[arg(short, long)]
+        pipeline: Option<String>,
+        /// Only runs with this status (success, failure, canceled, interrupted, started)
+        #[arg(long)]
+        status: Option<String>,
+        /// Only runs with this tag (KEY=VALUE; repeat for several)
+        #[arg(long, value_name = "KEY=VALUE")]
+        tag: Vec<String>,
+        /// Only runs created within this long (30m, 2h, 7d)
+        #[arg(long, value_name = "AGE")]
+        since: Option<String>,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -77,7 +114,7 @@ enum Command {
         #[arg(short = 'n', long, default_value_t = 20)]
         limit: usize,
     },
-    /// Print a run: its record, steps and events
+    /// Print a run: its record, steps, outputs and events
     Show {
         /// A run id, or a unique prefix of one
         run: String,
@@ -98,6 +135,48 @@ enum Command {
         /// Only stderr
         #[arg(long)]
         stderr: bool,
+        /// Keep printing logs as steps finish, until the run ends
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Delete finished runs outside a retention policy, and free unreferenced outputs
+    Gc {
+        /// Keep this many of the newest finished runs
+        #[arg(long, value_name = "N")]
+        keep_last: Option<usize>,
+        /// Delete finished runs older than this (30m, 12h, 30d)
+        #[arg(long, value_name = "AGE")]
+        older_than: Option<String>,
+    },
+    /// List assets with their latest materialization; or show one's history
+    Assets {
+        #[command(subcommand)]
+        action: Option<AssetsAction>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RunsAction {
+    /// Delete finished runs (their outputs are freed by `weft gc`)
+    Delete {
+        /// Run ids, or unique prefixes
+        #[arg(required = true)]
+        runs: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AssetsAction {
+    /// Every materialization of one asset, with the run and step that produced it
+    Show {
+        /// The asset key, such as `warehouse/orders`
+        key: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -128,199 +207,58 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let place = cli::Place { db: cli.db, manifest: cli.manifest };
     match cli.command {
-        Command::Run { path, pipeline, config, json, select, from, max_concurrent, fail_fast, executor } => {
-            let manifest_path = path.or(cli.manifest).map_or_else(find_manifest, Ok)?;
-            let mut run_config = match &config {
-                Some(path) => RunConfig::load(path).map_err(Error::from)?,
-                None => RunConfig::default(),
+        Command::Run { path, pipeline, select, from, execution } => {
+            let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
+            let what =
+                cli::run::What::Pipeline { manifest, pipeline, select, from, config_file: execution.config.clone() };
+            cli::run::run(&place, what, &|config| execution.apply(config), execution.json).await
+        }
+        Command::Reexecute { run, from_failure, steps, execution } => {
+            let how = match (from_failure, steps) {
+                (true, _) => weft_host::Reexecution::FromFailure,
+                (_, Some(selection)) => weft_host::Reexecution::Steps(selection),
+                _ => weft_host::Reexecution::All,
             };
-            if let Some(n) = max_concurrent {
-                run_config.override_execution("max_concurrent", n.into()).map_err(Error::from)?;
-            }
-            if fail_fast {
-                run_config.override_execution("fail_fast", true.into()).map_err(Error::from)?;
-            }
-            if let Some(executor) = executor {
-                run_config.override_execution("executor", executor.replace('-', "_").into()).map_err(Error::from)?;
-            }
-            let options = RunOptions { pipeline, select, from, json };
-            run(&manifest_path, cli.db, run_config, options).await
+            let what = cli::run::What::Reexecution { run, how, config_file: execution.config.clone() };
+            cli::run::run(&place, what, &|config| execution.apply(config), execution.json).await
         }
         Command::Worker { .. } => {
             weft_host::serve_worker().await.map_err(anyhow::Error::msg)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Runs { json, limit } => {
-            let host = open_host(cli.db, cli.manifest)?;
-            let runs: Vec<_> = host.runs()?.into_iter().take(limit).collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&runs)?);
-            } else {
-                render::runs(&runs);
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Runs { action: Some(RunsAction::Delete { runs }), .. } => cli::history::delete(&place, &runs),
+        Command::Runs { action: None, pipeline, status, tag, since, json, limit } => {
+            cli::history::runs(&place, pipeline, status, tag, since, json, limit)
         }
-        Command::Show { run, json } => {
-            let host = open_host(cli.db, cli.manifest)?;
-            let record = host.run_record(&run)?;
-            let events = host.events(record.id)?;
-            if json {
-                let shown = serde_json::json!({ "run": record, "events": events });
-                println!("{}", serde_json::to_string_pretty(&shown)?);
-            } else {
-                render::show(&record, &events);
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Show { run, json } => cli::history::show(&place, &run, json),
+        Command::Logs { run, step, stdout, stderr, follow } => {
+            cli::history::logs(&place, &run, step, stdout, stderr, follow).await
         }
-        Command::Logs { run, step, stdout, stderr } => {
-            let host = open_host(cli.db, cli.manifest)?;
-            let record = host.run_record(&run)?;
-            let events = host.events(record.id)?;
-            let mut steps: Vec<String> = Vec::new();
-            for event in &events {
-                if let Some(s) = &event.step
-                    && !steps.contains(s)
-                {
-                    steps.push(s.clone());
-                }
-            }
-            if let Some(only) = &step {
-                if !steps.contains(only) {
-                    let message = format!("run {} has no step `{only}` (steps: {})", record.id, steps.join(", "));
-                    return Err(Error::NotFound(message).into());
-                }
-                steps.retain(|s| s == only);
-            }
-            let wanted = |stream: Stream| match (stdout, stderr) {
-                (true, _) => stream == Stream::Stdout,
-                (_, true) => stream == Stream::Stderr,
-                _ => true,
-            };
-            let headed = !(stdout || stderr) || steps.len() > 1;
-            let mut printed = false;
-            for s in &steps {
-                for (attempt, stream, bytes) in host.db().compute_logs(record.id, s)? {
-                    if wanted(stream) && !bytes.is_empty() {
-                        render::compute_log(s, attempt, stream, &bytes, headed);
-                        printed = true;
-                    }
-                }
-            }
-            if !printed {
-                eprintln!("no compute logs: the selected steps wrote nothing");
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Gc { keep_last, older_than } => cli::history::gc(&place, keep_last, older_than),
+        Command::Assets { action: None, json } => cli::history::assets(&place, json),
+        Command::Assets { action: Some(AssetsAction::Show { key, json }), .. } => {
+            cli::history::asset(&place, &key, json)
         }
     }
 }
 
-/// What `weft run` was asked beyond the manifest and run config.
-struct RunOptions {
-    pipeline: Option<String>,
-    select: Option<String>,
-    from: Option<String>,
-    json: bool,
-}
-
-async fn run(
-    manifest_path: &Path,
-    db: Option<PathBuf>,
-    run_config: RunConfig,
-    options: RunOptions,
-) -> anyhow::Result<ExitCode> {
-    let json = options.json;
-    let manifest = Manifest::load(manifest_path).map_err(Error::from)?;
-    let pipeline = match options.pipeline {
-        Some(p) => p,
-        None => match manifest.pipelines.as_slice() {
-            [only] => only.name.clone(),
-            many => {
-                let names: Vec<&str> = many.iter().map(|p| p.name.as_str()).collect();
-                return Err(Error::NotFound(format!(
-                    "{} declares {} pipelines; choose one with -p: {}",
-                    manifest.path.display(),
-                    many.len(),
-                    names.join(", ")
-                ))
-                .into());
-            }
-        },
-    };
-    let db_path = db.unwrap_or_else(|| weft_host::default_db_path(&manifest.path));
-    let host = Host::open(&db_path)?;
-    let mut plan = host
-        .plan_with_notes(&manifest, &pipeline, &run_config, &|note| {
-            if !json {
-                eprintln!("{}", render::note(note));
-            }
-        })
-        .await?;
-    if let Some(selection) = &options.select {
-        let parent = match &options.from {
-            Some(prefix) => Some((host.db().resolve_run(prefix)?, host.db())),
-            None => None,
-        };
-        plan.select(selection, parent)?;
-    }
-    let mut handle = host.launch(plan)?;
-    if !json {
-        render::run_header(&manifest.path, &pipeline, handle.id);
-    }
-    // Ctrl-C cancels the run and lets it record that; a second Ctrl-C exits at once (the
-    // store stays consistent: every commit is atomic).
-    let cancel = handle.cancel_token();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("canceling the run (Ctrl-C again to exit at once)");
-            cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
+impl ExecutionArgs {
+    /// Puts the flags over a run config.
+    fn apply(&self, run_config: &mut weft_host::RunConfig) -> Result<(), weft_host::Problems> {
+        if let Some(n) = self.max_concurrent {
+            run_config.override_execution("max_concurrent", n.into())?;
         }
-    });
-    let mut events = Vec::new();
-    while let Some(event) = handle.next_event().await {
-        if json {
-            println!("{}", serde_json::to_string(&event)?);
-        } else {
-            render::live_event(&event);
+        if self.fail_fast {
+            run_config.override_execution("fail_fast", true.into())?;
         }
-        events.push(event);
-    }
-    let record = handle.wait().await?;
-    if !json {
-        render::summary(&record, &events, &db_path);
-    }
-    Ok(match record.status {
-        RunStatus::Success => ExitCode::SUCCESS,
-        RunStatus::Canceled => ExitCode::from(130),
-        _ => ExitCode::from(1),
-    })
-}
-
-/// The nearest `weft.toml`, in this directory or above.
-fn find_manifest() -> anyhow::Result<PathBuf> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    for dir in cwd.ancestors() {
-        let candidate = dir.join("weft.toml");
-        if candidate.is_file() {
-            return Ok(candidate);
+        if let Some(executor) = &self.executor {
+            run_config.override_execution("executor", executor.replace('-', "_").into())?;
         }
-    }
-    Err(Error::NotFound(format!("no weft.toml in {} or above; name a manifest", cwd.display())).into())
-}
-
-fn open_host(db: Option<PathBuf>, manifest: Option<PathBuf>) -> anyhow::Result<Host> {
-    let db_path = match db {
-        Some(db) => db,
-        None => {
-            let manifest = manifest.map_or_else(find_manifest, Ok)?;
-            weft_host::default_db_path(&manifest)
+        if self.memoize {
+            run_config.override_execution("memoize", true.into())?;
         }
-    };
-    if !db_path.exists() {
-        return Err(Error::NotFound(format!("no store at {}: no run was recorded there yet", db_path.display())).into());
+        Ok(())
     }
-    Ok(Host::open(&db_path)?)
 }

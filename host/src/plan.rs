@@ -254,10 +254,32 @@ impl LockedPipeline {
     /// (no parent given, or the parent did not produce it); [`Error::NotFound`] when the
     /// parent run does not exist or ran another pipeline.
     pub fn select(&mut self, expression: &str, parent: Option<(RunId, &Db)>) -> Result<(), Error> {
+        let selected = self.resolve_selection(expression)?;
+        self.select_steps(selected, expression, parent)
+    }
+
+    /// The step indices `expression` selects.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the expression is malformed or names no step.
+    pub fn resolve_selection(&self, expression: &str) -> Result<BTreeSet<usize>, Error> {
         let names: Vec<&str> = self.steps.iter().map(|s| s.key.as_str()).collect();
         let upstream: Vec<Vec<usize>> = self.steps.iter().map(|s| s.upstream.clone()).collect();
-        let selected = crate::selection::select(expression, &names, &upstream)
-            .map_err(|m| Problems::one(Problem::new(&self.manifest, None, format!("step selection: {m}"))))?;
+        crate::selection::select(expression, &names, &upstream)
+            .map_err(|m| Problems::one(Problem::new(&self.manifest, None, format!("step selection: {m}"))).into())
+    }
+
+    /// Restricts the run to the steps `selected` (described as `label`), reusing
+    /// `parent`'s outputs as [`LockedPipeline::select`] does.
+    ///
+    /// # Errors
+    /// As [`LockedPipeline::select`].
+    pub fn select_steps(
+        &mut self,
+        selected: BTreeSet<usize>,
+        label: &str,
+        parent: Option<(RunId, &Db)>,
+    ) -> Result<(), Error> {
         if let Some((id, db)) = parent {
             let record = db.run(id)?;
             if record.pipeline != self.name {
@@ -267,7 +289,22 @@ impl LockedPipeline {
                 )));
             }
         }
+        // Every output the parent has of an unselected step is carried over, so that this
+        // run, too, holds a value for every step that has one (a later re-execution of it
+        // needs nothing older).
         let mut reused = HashMap::new();
+        if let Some((id, db)) = parent {
+            let index: HashMap<&str, usize> = self.steps.iter().enumerate().map(|(i, s)| (s.key.as_str(), i)).collect();
+            for (step, output, digest) in db.outputs_of(id)? {
+                let Some(&i) = index.get(step.as_str()) else { continue };
+                if selected.contains(&i) {
+                    continue;
+                }
+                if let Some(value) = db.blob(&digest)? {
+                    reused.insert((i, output), value);
+                }
+            }
+        }
         let mut problems = Vec::new();
         for &index in &selected {
             let step = &self.steps[index];
@@ -298,12 +335,8 @@ impl LockedPipeline {
         if !problems.is_empty() {
             return Err(Problems(problems).into());
         }
-        self.selection = Some(Selection {
-            expression: expression.to_owned(),
-            steps: selected,
-            parent: parent.map(|(id, _)| id),
-            reused,
-        });
+        self.selection =
+            Some(Selection { expression: label.to_owned(), steps: selected, parent: parent.map(|(id, _)| id), reused });
         Ok(())
     }
 }

@@ -59,6 +59,8 @@ pub enum RunStatus {
     Failure,
     /// Stopped on request before it could finish.
     Canceled,
+    /// The host process running it died; found and marked by another process.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -70,6 +72,8 @@ impl RunStatus {
         (RunStatus::Started, RunStatus::Success),
         (RunStatus::Started, RunStatus::Failure),
         (RunStatus::Started, RunStatus::Canceled),
+        (RunStatus::Queued, RunStatus::Interrupted),
+        (RunStatus::Started, RunStatus::Interrupted),
     ];
 
     /// Moves to `next`.
@@ -83,7 +87,7 @@ impl RunStatus {
 
     /// Whether the run is over.
     pub fn is_finished(self) -> bool {
-        matches!(self, RunStatus::Success | RunStatus::Failure | RunStatus::Canceled)
+        matches!(self, RunStatus::Success | RunStatus::Failure | RunStatus::Canceled | RunStatus::Interrupted)
     }
 }
 
@@ -95,6 +99,7 @@ impl fmt::Display for RunStatus {
             RunStatus::Success => "SUCCESS",
             RunStatus::Failure => "FAILURE",
             RunStatus::Canceled => "CANCELED",
+            RunStatus::Interrupted => "INTERRUPTED",
         })
     }
 }
@@ -115,6 +120,8 @@ pub enum StepStatus {
     Skipped,
     /// Interrupted, or never started, because the run stopped.
     Canceled,
+    /// Not run: its outputs were reused from an earlier run (partial run, memoization).
+    Reused,
 }
 
 impl StepStatus {
@@ -123,6 +130,7 @@ impl StepStatus {
         (StepStatus::Pending, StepStatus::Skipped),
         (StepStatus::Pending, StepStatus::Failed),
         (StepStatus::Pending, StepStatus::Canceled),
+        (StepStatus::Pending, StepStatus::Reused),
         (StepStatus::Running, StepStatus::Succeeded),
         (StepStatus::Running, StepStatus::Failed),
         (StepStatus::Running, StepStatus::UpForRetry),
@@ -142,12 +150,19 @@ impl StepStatus {
 
     /// Whether the step produced what it was asked to.
     pub fn is_success(self) -> bool {
-        self == StepStatus::Succeeded
+        matches!(self, StepStatus::Succeeded | StepStatus::Reused)
     }
 
     /// Whether the step is done, one way or another.
     pub fn is_final(self) -> bool {
-        matches!(self, StepStatus::Succeeded | StepStatus::Failed | StepStatus::Skipped | StepStatus::Canceled)
+        matches!(
+            self,
+            StepStatus::Succeeded
+                | StepStatus::Failed
+                | StepStatus::Skipped
+                | StepStatus::Canceled
+                | StepStatus::Reused
+        )
     }
 }
 
@@ -161,6 +176,7 @@ impl fmt::Display for StepStatus {
             StepStatus::Failed => "FAILURE",
             StepStatus::Skipped => "SKIPPED",
             StepStatus::Canceled => "CANCELED",
+            StepStatus::Reused => "REUSED",
         })
     }
 }
@@ -183,9 +199,15 @@ pub struct RunRecord {
     /// The run whose outputs this one reused for steps it did not select.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_run: Option<RunId>,
+    /// The first run of a chain of re-executions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_run: Option<RunId>,
     /// The step selection, when the run did not run every step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_selection: Option<String>,
+    /// The host process running it (see `owner.rs`), while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Microseconds since the Unix epoch, now.

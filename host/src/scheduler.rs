@@ -9,11 +9,11 @@
 
 use crate::cancel::CancelToken;
 use crate::context::EventSink;
-use crate::db::{Batch, Db, Stream};
+use crate::db::{Batch, Db, MemoEntry, Stream};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, StepError, StepErrorKind};
 use crate::executor::Executor;
-use crate::plan::LockedPipeline;
+use crate::plan::{LockedPipeline, PlannedStep};
 use crate::run::{RunId, RunRecord, RunStatus, StepStatus, now_micros};
 use crate::sandbox::{Attempt, AttemptReport};
 use crate::value::Value;
@@ -105,6 +105,8 @@ struct Scheduler<'a> {
     interrupt: CancelToken,
     /// Microseconds since the epoch: what deterministic steps' clocks read.
     run_started_at: i64,
+    /// Each step's version key, once its inputs are known.
+    version_keys: Vec<Option<[u8; 32]>>,
 }
 
 /// Runs `plan` as the run `record` (already stored, QUEUED) and returns its final record.
@@ -152,6 +154,7 @@ pub(crate) async fn execute_run(
         stop: None,
         interrupt: CancelToken::new(),
         run_started_at: 0,
+        version_keys: vec![None; n],
     };
 
     let started = Instant::now();
@@ -162,6 +165,24 @@ pub(crate) async fn execute_run(
         let mut log = lock(&log);
         log.emit(None, EventKind::RunStarted { pipeline: plan.name.clone() });
         log.pending.run = Some(record.clone());
+        // Unselected steps whose outputs this run reuses: recorded as this run's own, so
+        // that a re-execution of this run finds every value it needs here.
+        if let Some(selection) = &plan.selection {
+            for (index, step) in plan.steps.iter().enumerate() {
+                let reused: Vec<(&String, &Value)> =
+                    selection.reused.iter().filter(|((i, _), _)| *i == index).map(|((_, o), v)| (o, v)).collect();
+                if reused.is_empty() {
+                    continue;
+                }
+                scheduler.status[index] = scheduler.status[index].transition(StepStatus::Reused);
+                let from_run = selection.parent.expect("reused values come from a parent run");
+                let reason = format!("not selected; outputs reused from run {from_run}");
+                log.emit(Some(&step.key), EventKind::StepReused { from_run, reason });
+                for (output, value) in reused {
+                    log.pending.outputs.push((step.key.clone(), output.clone(), value.clone()));
+                }
+            }
+        }
         log.commit(db)?;
     }
 
@@ -277,6 +298,12 @@ impl Scheduler<'_> {
                     self.settle(index)?;
                 }
                 Readiness::Run(inputs) => {
+                    let key = version_key(&self.plan.steps[index], &inputs);
+                    self.version_keys[index] = Some(key);
+                    if self.plan.execution.memoize && self.reuse_memoized(index, &key)? {
+                        settled = true;
+                        continue;
+                    }
                     self.set(index, StepStatus::Running);
                     self.launch(index, 1, inputs);
                 }
@@ -381,6 +408,12 @@ impl Scheduler<'_> {
             log.pending.compute_logs.push((key.to_owned(), attempt, Stream::Stderr, report.stderr));
         }
         let succeeded = report.error.is_none();
+        if succeeded && let Some(version) = self.version_keys[index] {
+            let outputs =
+                report.outputs.iter().map(|(o, v)| (o.clone(), blake3::hash(&v.encode()).to_hex().to_string()));
+            let entry = MemoEntry { run: self.run_id, step: key.to_owned(), outputs: outputs.collect() };
+            log.pending.memo.push((version, entry));
+        }
         // Outputs of a failed attempt are kept for inspection but feed nothing.
         for (output, value) in report.outputs {
             if succeeded {
@@ -448,6 +481,34 @@ impl Scheduler<'_> {
         }
     }
 
+    /// Reuses the outputs of an earlier success of the same step version, if the store
+    /// has them all. Returns whether it did.
+    fn reuse_memoized(&mut self, index: usize, version: &[u8; 32]) -> Result<bool> {
+        let Some(entry) = self.db.memo(version)? else { return Ok(false) };
+        let mut outputs = Vec::new();
+        for (output, hex) in &entry.outputs {
+            let Ok(digest) = blake3::Hash::from_hex(hex) else { return Ok(false) };
+            // A blob collected since: run the step instead.
+            let Some(value) = self.db.blob(digest.as_bytes())? else { return Ok(false) };
+            outputs.push((output.clone(), value));
+        }
+        let key = self.plan.steps[index].key.clone();
+        self.set(index, StepStatus::Reused);
+        let mut log = lock(&self.log);
+        let reason = format!(
+            "memoized: `{}` of run {} had the same component, version, config and inputs",
+            entry.step, entry.run
+        );
+        log.emit(Some(&key), EventKind::StepReused { from_run: entry.run, reason });
+        for (output, value) in outputs {
+            self.values.insert((index, output.clone()), value.clone());
+            log.pending.outputs.push((key.clone(), output, value));
+        }
+        drop(log);
+        self.settle(index)?;
+        Ok(true)
+    }
+
     /// A step is final: its dependents wait for one step fewer.
     fn settle(&mut self, index: usize) -> Result<()> {
         for &d in &self.downstream[index] {
@@ -460,4 +521,23 @@ impl Scheduler<'_> {
         }
         Ok(())
     }
+}
+
+/// A step's version key: what makes two runs of it interchangeable — the component, the
+/// solid's declared version, the config, determinism, and the inputs, in order.
+fn version_key(step: &PlannedStep, inputs: &[(String, Value)]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(step.solid.digest.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(step.solid.def.version.as_bytes());
+    hasher.update(&[0]);
+    // serde_json keeps object keys sorted, so equal configs print equal.
+    hasher.update(step.config.to_string().as_bytes());
+    hasher.update(&[0, u8::from(step.grants.deterministic)]);
+    for (name, value) in inputs {
+        hasher.update(name.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(blake3::hash(&value.encode()).as_bytes());
+    }
+    *hasher.finalize().as_bytes()
 }

@@ -63,12 +63,15 @@ pub(crate) struct MultiprocessExecutor {
 }
 
 impl MultiprocessExecutor {
-    /// Finds the `weft` binary: `WEFT_WORKER_BIN`, this executable if it is `weft`, or a
-    /// `weft` beside it (or one directory up, as from cargo's `deps/`).
+    /// Uses `binary`, or finds the `weft` binary: `WEFT_WORKER_BIN`, this executable if it
+    /// is `weft`, or a `weft` beside it (or one directory up, as from cargo's `deps/`).
     ///
     /// # Errors
     /// [`crate::Error::Host`] when no `weft` binary can be found.
-    pub(crate) fn new() -> crate::Result<MultiprocessExecutor> {
+    pub(crate) fn new(binary: Option<PathBuf>) -> crate::Result<MultiprocessExecutor> {
+        if let Some(binary) = binary {
+            return Ok(MultiprocessExecutor { binary });
+        }
         if let Some(path) = std::env::var_os(WORKER_BIN_ENV) {
             return Ok(MultiprocessExecutor { binary: path.into() });
         }

@@ -4,6 +4,7 @@
 mod cli;
 mod contract;
 mod failures;
+mod history;
 mod loading;
 mod manifest_cases;
 mod sandbox;

@@ -13,6 +13,8 @@ struct Config {
     spin_ms: u64,
     /// Iterations of a fixed arithmetic loop: CPU work that does not depend on clocks.
     work: u64,
+    /// Added to `result`, to make a step's output differ.
+    offset: i64,
     /// Fail (retryably) on every attempt up to and including this one.
     fail_until_attempt: u32,
     /// Trap (`unreachable`) on every attempt up to and including this one.
@@ -28,6 +30,7 @@ struct Config {
         "sleep_ms": { "type": "integer", "minimum": 0, "default": 0 },
         "spin_ms": { "type": "integer", "minimum": 0, "default": 0 },
         "work": { "type": "integer", "minimum": 0, "default": 0 },
+        "offset": { "type": "integer", "default": 0 },
         "fail_until_attempt": { "type": "integer", "minimum": 0, "default": 0 },
         "trap_until_attempt": { "type": "integer", "minimum": 0, "default": 0 },
         "fail": { "type": "boolean", "default": false }
@@ -62,5 +65,5 @@ fn probe(ctx: &Context, deps: Many<i64>) -> Result<(i64, String), Failure> {
         return Err(Failure::new("told to fail"));
     }
     let trace: Vec<String> = deps.0.iter().map(i64::to_string).collect();
-    Ok((1 + deps.0.iter().sum::<i64>(), trace.join(",")))
+    Ok((1 + config.offset + deps.0.iter().sum::<i64>(), trace.join(",")))
 }

@@ -1,7 +1,7 @@
 //! How the CLI prints runs and events as text.
 
 use std::path::Path;
-use weft_host::{Event, EventKind, RunId, RunRecord, Stream};
+use weft_host::{AssetEntry, AssetSummary, Event, EventKind, RunId, RunRecord, Stream};
 
 pub fn note(note: &str) -> String {
     format!("   {note}")
@@ -53,6 +53,8 @@ pub fn describe(event: &Event) -> String {
             format!("attempt {attempt} failed ({}: {}); retrying in {}", error.kind, error.message, duration(*delay_us))
         }
         EventKind::RunCanceled { duration_us } => format!("after {}", duration(*duration_us)),
+        EventKind::RunInterrupted { message } => message.clone(),
+        EventKind::StepReused { reason, .. } => reason.clone(),
         EventKind::Log { level, message } => format!("{level} {message}"),
         EventKind::Expectation { success, label, description, metadata } => {
             let mut text = format!("{label} {}", if *success { "passed" } else { "FAILED" });
@@ -97,6 +99,7 @@ pub fn step_table(events: &[Event]) -> Vec<(String, &'static str, Option<u64>)> 
             EventKind::StepFailed { duration_us, .. } => ("FAILURE", Some(*duration_us)),
             EventKind::StepSkipped { .. } => ("SKIPPED", None),
             EventKind::StepCanceled { .. } => ("CANCELED", None),
+            EventKind::StepReused { .. } => ("REUSED", None),
             EventKind::StepRetry { .. } => ("RETRYING", None),
             _ => continue,
         };
@@ -171,11 +174,34 @@ pub fn show(record: &RunRecord, events: &[Event]) {
     for (k, v) in &record.tags {
         println!("Tag       {k}={v}");
     }
+    if let Some(parent) = record.parent_run {
+        println!("Parent    {parent} (root {})", record.root_run.unwrap_or(parent));
+    }
+    if let Some(selection) = &record.step_selection {
+        println!("Steps     {selection}");
+    }
     println!("Config    {}", record.run_config);
     println!();
     println!("Steps:");
     for (step, status, took) in step_table(events) {
         println!("  {step:<20} {status:<8} {}", took.map(duration).unwrap_or_default());
+    }
+    let outputs: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::StepOutput { output, preview, value_type, size, .. } => Some(format!(
+                "  {}.{output} = {preview} ({value_type}, {size} bytes)",
+                e.step.as_deref().unwrap_or("?")
+            )),
+            _ => None,
+        })
+        .collect();
+    if !outputs.is_empty() {
+        println!();
+        println!("Outputs:");
+        for line in outputs {
+            println!("{line}");
+        }
     }
     println!();
     println!("Events:");
@@ -195,6 +221,40 @@ pub fn compute_log(step: &str, attempt: u32, stream: Stream, bytes: &[u8], heade
     print!("{}", String::from_utf8_lossy(bytes));
     if headed && !bytes.is_empty() && !bytes.ends_with(b"\n") {
         println!();
+    }
+}
+
+pub fn assets(assets: &[AssetSummary]) {
+    if assets.is_empty() {
+        println!("No assets materialized yet.");
+        return;
+    }
+    println!("{:<32}  {:>5}  {:<26}  {:<16}  {:<23}", "ASSET", "TIMES", "LATEST RUN", "STEP", "AT (UTC)");
+    for asset in assets {
+        let latest = &asset.latest;
+        println!(
+            "{:<32}  {:>5}  {:<26}  {:<16}  {:<23}",
+            asset.key,
+            asset.materializations,
+            latest.run,
+            latest.step,
+            date_time(latest.event.timestamp)
+        );
+    }
+}
+
+pub fn asset_history(key: &str, history: &[AssetEntry]) {
+    println!("Asset {key}: {} materialization(s)", history.len());
+    for entry in history {
+        println!("  {}  run {}  step {}", date_time(entry.event.timestamp), entry.run, entry.step);
+        if let EventKind::Materialization { description, metadata, .. } = &entry.event.kind {
+            if let Some(d) = description {
+                println!("      {d}");
+            }
+            for m in metadata {
+                println!("      {}: {}", m.label, m.value);
+            }
+        }
     }
 }
 
