@@ -69,6 +69,19 @@ impl SolidEngine {
         config.epoch_interruption(options.epochs);
         // Fuel bounds a step's CPU when its limits ask for it (see limits.rs).
         config.consume_fuel(options.fuel);
+        // Compiled code is cached on disk by wasmtime, keyed by the component's bytes, the
+        // engine settings and wasmtime's version, and checked when loaded: a component is
+        // compiled once per machine, and `weft run` and every worker process load it.
+        if let Some(dir) = cache_dir() {
+            let mut cache_config = wasmtime::CacheConfig::new();
+            cache_config.with_directory(dir);
+            match wasmtime::Cache::new(cache_config) {
+                Ok(cache) => {
+                    config.cache(Some(cache));
+                }
+                Err(e) => tracing::warn!("compiling without a cache: {e}"),
+            }
+        }
         // Names in trap backtraces.
         config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
         let engine = wasmtime::Engine::new(&config)
@@ -117,6 +130,15 @@ impl SolidEngine {
             format!("does not match the weft:solid@{CONTRACT_VERSION} contract: {}", crate::solid::root_message(&e))
         })
     }
+}
+
+/// Where compiled components are cached: `WEFT_CACHE_DIR`, else `$XDG_CACHE_HOME/weft`,
+/// else `~/.cache/weft`; none when none of these is known.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    var("WEFT_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("weft")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/weft")))
 }
 
 impl Drop for SolidEngine {

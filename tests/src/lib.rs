@@ -98,3 +98,31 @@ impl Project {
         path
     }
 }
+
+/// Each step's last status in an event log, in the order steps first appear: `SUCCESS`,
+/// `FAILURE`, `SKIPPED`, `CANCELED` or `REUSED`; a step that only started is absent.
+pub fn step_statuses(events: &[weft_host::Event]) -> Vec<(String, &'static str)> {
+    use weft_host::EventKind;
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for event in events {
+        let Some(step) = &event.step else { continue };
+        let status = match event.kind {
+            EventKind::StepSucceeded { .. } => "SUCCESS",
+            EventKind::StepFailed { .. } => "FAILURE",
+            EventKind::StepSkipped { .. } => "SKIPPED",
+            EventKind::StepCanceled { .. } => "CANCELED",
+            EventKind::StepReused { .. } => "REUSED",
+            _ => continue,
+        };
+        match out.iter_mut().find(|(s, _)| s == step) {
+            Some(entry) => entry.1 = status,
+            None => out.push((step.clone(), status)),
+        }
+    }
+    out
+}
+
+/// One step's last status in an event log (see [`step_statuses`]), `NOT RUN` if none.
+pub fn step_status(events: &[weft_host::Event], step: &str) -> &'static str {
+    step_statuses(events).into_iter().find(|(s, _)| s == step).map_or("NOT RUN", |(_, status)| status)
+}

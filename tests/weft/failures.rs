@@ -36,21 +36,6 @@ fn mode(mode: &str) -> RunConfig {
     RunConfig::from_json(&serde_json::json!({"solids": {"bad": {"config": {"mode": mode}}}}), None).unwrap()
 }
 
-fn step_status(host: &Host, id: RunId, step: &str) -> &'static str {
-    let mut status = "NOT RUN";
-    for event in host.events(id).unwrap() {
-        if event.step.as_deref() == Some(step) {
-            status = match event.kind {
-                EventKind::StepSucceeded { .. } => "SUCCESS",
-                EventKind::StepFailed { .. } => "FAILURE",
-                EventKind::StepSkipped { .. } => "SKIPPED",
-                _ => status,
-            };
-        }
-    }
-    status
-}
-
 fn failure_of(host: &Host, id: RunId, step: &str) -> StepError {
     host.events(id)
         .unwrap()
@@ -86,11 +71,11 @@ async fn every_kind_of_step_fault_fails_the_step_skips_its_dependents_and_spares
         let error = failure_of(&host, id, "bad");
         assert_eq!(error.kind, *kind, "mode {how}: {error:?}");
         assert!(error.message.contains(message), "mode {how}: {:?} lacks {message:?}", error.message);
-        assert_eq!(step_status(&host, id, "after"), "SKIPPED", "mode {how}");
-        assert_eq!(step_status(&host, id, "free"), "SUCCESS", "mode {how}");
+        assert_eq!(weft_tests::step_status(&host.events(id).unwrap(), "after"), "SKIPPED", "mode {how}");
+        assert_eq!(weft_tests::step_status(&host.events(id).unwrap(), "free"), "SUCCESS", "mode {how}");
         // The host is healthy: the same pipeline succeeds right after.
         let ok = run_chain(&host, &manifest, "ok").await;
-        assert_eq!(step_status(&host, ok, "after"), "SUCCESS");
+        assert_eq!(weft_tests::step_status(&host.events(ok).unwrap(), "after"), "SUCCESS");
     }
 }
 

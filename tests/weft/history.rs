@@ -23,30 +23,6 @@ fn chain_manifest(chain: usize, extra: usize, sleep_ms: u64) -> String {
     toml
 }
 
-fn statuses(host: &Host, id: RunId) -> Vec<(String, &'static str)> {
-    let mut out: Vec<(String, &'static str)> = Vec::new();
-    for event in host.events(id).unwrap() {
-        let Some(step) = event.step else { continue };
-        let status = match event.kind {
-            EventKind::StepSucceeded { .. } => "SUCCESS",
-            EventKind::StepFailed { .. } => "FAILURE",
-            EventKind::StepSkipped { .. } => "SKIPPED",
-            EventKind::StepCanceled { .. } => "CANCELED",
-            EventKind::StepReused { .. } => "REUSED",
-            _ => continue,
-        };
-        match out.iter_mut().find(|(s, _)| *s == step) {
-            Some(entry) => entry.1 = status,
-            None => out.push((step, status)),
-        }
-    }
-    out
-}
-
-fn status_of(host: &Host, id: RunId, step: &str) -> &'static str {
-    statuses(host, id).into_iter().find(|(s, _)| s == step).map_or("NOT RUN", |(_, status)| status)
-}
-
 /// Checks what the durability contract promises of any store, however its writer died.
 fn assert_consistent(db: &Db, run: &RunRecord) {
     let events = db.events(run.id).unwrap();
@@ -106,8 +82,14 @@ async fn killing_the_host_at_random_points_leaves_a_consistent_store_that_reexec
             let value = host.output(rerun.id, &format!("s{i}"), "result").unwrap();
             assert_eq!(value, Some(Value::Integer(i + 1)), "round {round}: s{i}");
         }
-        let reused = statuses(&host, rerun.id).into_iter().filter(|(_, s)| *s == "REUSED").count();
-        let ran_before = statuses(&host, run.id).into_iter().filter(|(_, s)| *s == "SUCCESS").count();
+        let reused = weft_tests::step_statuses(&host.events(rerun.id).unwrap())
+            .into_iter()
+            .filter(|(_, s)| *s == "REUSED")
+            .count();
+        let ran_before = weft_tests::step_statuses(&host.events(run.id).unwrap())
+            .into_iter()
+            .filter(|(_, s)| *s == "SUCCESS")
+            .count();
         assert!(reused <= ran_before, "only what had succeeded is reused");
     }
     assert!(interrupted >= 3, "only {interrupted} kills landed mid-run: the test did not test");
@@ -144,17 +126,21 @@ async fn reexecution_runs_what_failed_reuses_the_rest_and_records_its_lineage() 
     assert_eq!(second.status, RunStatus::Success);
     assert_eq!((second.parent_run, second.root_run), (Some(first.id), Some(first.id)));
     assert_eq!(second.run_config["solids"]["b"]["config"]["fail"], false);
-    assert_eq!(status_of(&host, second.id, "a"), "REUSED");
-    assert_eq!(status_of(&host, second.id, "b"), "SUCCESS");
-    assert_eq!(status_of(&host, second.id, "c"), "SUCCESS");
-    assert_eq!(status_of(&host, second.id, "d"), "REUSED", "d succeeded before: its output is carried over");
+    assert_eq!(weft_tests::step_status(&host.events(second.id).unwrap(), "a"), "REUSED");
+    assert_eq!(weft_tests::step_status(&host.events(second.id).unwrap(), "b"), "SUCCESS");
+    assert_eq!(weft_tests::step_status(&host.events(second.id).unwrap(), "c"), "SUCCESS");
+    assert_eq!(
+        weft_tests::step_status(&host.events(second.id).unwrap(), "d"),
+        "REUSED",
+        "d succeeded before: its output is carried over"
+    );
     assert_eq!(host.output(second.id, "c", "result").unwrap(), Some(Value::Integer(3)));
 
     // A re-execution of the re-execution: c only, b's output from the second run.
     let plan = host.reexecute(second.id, &Reexecution::Steps("c".into()), None).await.unwrap();
     let third = host.run(plan).await.unwrap();
     assert_eq!((third.parent_run, third.root_run), (Some(second.id), Some(first.id)));
-    assert_eq!(status_of(&host, third.id, "b"), "REUSED");
+    assert_eq!(weft_tests::step_status(&host.events(third.id).unwrap(), "b"), "REUSED");
     assert_eq!(host.output(third.id, "c", "result").unwrap(), Some(Value::Integer(3)));
 
     let nothing = host.reexecute(second.id, &Reexecution::FromFailure, None).await.unwrap_err().to_string();
@@ -194,7 +180,11 @@ async fn memoization_reuses_a_step_only_when_component_config_and_inputs_are_the
             let manifest = Manifest::load(&path).unwrap();
             let record = host.run(host.plan(&manifest, "p", &RunConfig::default()).await.unwrap()).await.unwrap();
             assert_eq!(record.status, RunStatus::Success);
-            (status_of(&host, record.id, "a"), status_of(&host, record.id, "b"), record.id)
+            (
+                weft_tests::step_status(&host.events(record.id).unwrap(), "a"),
+                weft_tests::step_status(&host.events(record.id).unwrap(), "b"),
+                record.id,
+            )
         }
     };
     assert_eq!(run(manifest_text("{guests}/probe.wasm", 0, 0)).await.0, "SUCCESS", "nothing to reuse yet");

@@ -72,20 +72,6 @@ fn peak_concurrency(events: &[Event]) -> usize {
     peak
 }
 
-fn final_status(events: &[Event], step: &str) -> &'static str {
-    let mut status = "NONE";
-    for kind in events_of(events, step) {
-        status = match kind {
-            EventKind::StepSucceeded { .. } => "SUCCESS",
-            EventKind::StepFailed { .. } => "FAILURE",
-            EventKind::StepSkipped { .. } => "SKIPPED",
-            EventKind::StepCanceled { .. } => "CANCELED",
-            _ => status,
-        };
-    }
-    status
-}
-
 #[test]
 fn on_random_dags_every_step_runs_once_after_its_inputs_within_the_limit_and_failures_skip_exactly_their_descendants() {
     let _ = guest("probe");
@@ -134,7 +120,7 @@ fn on_random_dags_every_step_runs_once_after_its_inputs_within_the_limit_and_fai
             }
             for j in 0..n {
                 let key = format!("s{j}");
-                prop_assert_eq!(final_status(&events, &key), expected[j], "step {}", key);
+                prop_assert_eq!(weft_tests::step_status(&events, &key), expected[j], "step {}", key);
                 let starts =
                     events_of(&events, &key).iter().filter(|k| matches!(k, EventKind::StepStarted { .. })).count();
                 prop_assert_eq!(starts, usize::from(expected[j] != "SKIPPED"), "step {} started once iff it ran", key);
@@ -288,16 +274,16 @@ async fn failures_skip_only_their_descendants_unless_the_run_fails_fast() {
     let (host, record) = run(&project, &RunConfig::default()).await;
     let events = host.events(record.id).unwrap();
     assert_eq!(record.status, RunStatus::Failure);
-    assert_eq!(final_status(&events, "s1"), "SKIPPED");
-    assert_eq!(final_status(&events, "s2"), "SUCCESS", "the independent branch keeps running");
+    assert_eq!(weft_tests::step_status(&events, "s1"), "SKIPPED");
+    assert_eq!(weft_tests::step_status(&events, "s2"), "SUCCESS", "the independent branch keeps running");
 
     let fast = RunConfig::from_json(&serde_json::json!({"execution": {"fail_fast": true}}), None).unwrap();
     let started = std::time::Instant::now();
     let (host, record) = run(&project, &fast).await;
     let events = host.events(record.id).unwrap();
     assert_eq!(record.status, RunStatus::Failure);
-    assert_eq!(final_status(&events, "s1"), "SKIPPED");
-    assert_eq!(final_status(&events, "s2"), "CANCELED", "the slow branch is interrupted");
+    assert_eq!(weft_tests::step_status(&events, "s1"), "SKIPPED");
+    assert_eq!(weft_tests::step_status(&events, "s2"), "CANCELED", "the slow branch is interrupted");
     assert!(started.elapsed() < Duration::from_millis(2500), "it did not wait for the slow branch");
 }
 
@@ -390,9 +376,9 @@ async fn canceling_interrupts_running_steps_marks_pending_ones_and_records_it_al
 
     let db = weft_host::Db::open(&project.db()).unwrap();
     let events = db.events(id).unwrap();
-    assert_eq!(final_status(&events, "s0"), "CANCELED");
-    assert_eq!(final_status(&events, "s1"), "CANCELED");
-    assert_eq!(final_status(&events, "s2"), "CANCELED");
+    assert_eq!(weft_tests::step_status(&events, "s0"), "CANCELED");
+    assert_eq!(weft_tests::step_status(&events, "s1"), "CANCELED");
+    assert_eq!(weft_tests::step_status(&events, "s2"), "CANCELED");
     assert_eq!(events.last().unwrap().kind.name(), "RUN_CANCELED");
     assert_eq!(db.run(id).unwrap().status, RunStatus::Canceled);
 }
@@ -434,8 +420,8 @@ async fn the_multiprocess_executor_runs_each_step_in_a_child_and_survives_a_kill
         .expect("s0 failed");
     assert_eq!(error.kind, StepErrorKind::HostError);
     assert!(error.message.contains("killed by signal 9"), "{}", error.message);
-    assert_eq!(final_status(&events, "s1"), "SKIPPED");
-    assert_eq!(final_status(&events, "s3"), "SUCCESS", "the run went on");
+    assert_eq!(weft_tests::step_status(&events, "s1"), "SKIPPED");
+    assert_eq!(weft_tests::step_status(&events, "s3"), "SUCCESS", "the run went on");
     assert_eq!(host.output(record.id, "s3", "result").unwrap(), Some(Value::Integer(2)), "outputs crossed the pipes");
     assert!(default_db_path(&project.manifest()).exists());
 }
