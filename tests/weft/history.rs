@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use weft_host::{Db, EventKind, Host, Manifest, Reexecution, RunConfig, RunId, RunRecord, RunStatus, Value};
+use weft_host::{Db, EventKind, Host, Manifest, Reexecution, RunConfig, RunRecord, RunStatus, Value};
 use weft_tests::{Project, root, weft_bin};
 
 /// A chain of probe steps `s0 -> s1 -> ...` plus `extra` independent ones, each sleeping.
