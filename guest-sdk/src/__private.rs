@@ -61,7 +61,7 @@ pub fn solid_def(
     version: &str,
     inputs: Vec<wit::InputDef>,
     outputs: Vec<wit::OutputDef>,
-    config_schema: Option<&str>,
+    config_schema: Option<String>,
     capabilities: &[&str],
     tags: &[(&str, &str)],
 ) -> SolidDef {
@@ -71,8 +71,21 @@ pub fn solid_def(
         version: version.to_owned(),
         inputs,
         outputs,
-        config_schema: config_schema.map(str::to_owned),
+        config_schema,
         capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
         tags: tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
     }
+}
+
+/// The JSON Schema of a config type, with every subschema inlined (the host fills in
+/// defaults by walking `properties`).
+pub fn config_schema<T: schemars::JsonSchema>() -> String {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true);
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    serde_json::to_string(&schema).expect("a schema serializes")
+}
+
+/// The step's config, deserialized into the solid's config type.
+pub fn config<T: serde::de::DeserializeOwned>() -> Result<T, wit::Failure> {
+    crate::Context::new().config::<T>().map_err(Failure::into_wit)
 }

@@ -20,6 +20,12 @@
 //! solid produces early with [`Context::yield_output`] are declared with
 //! `yields(name: T = "description")`. The function may return `T` or `Result<T, E>` for
 //! any error `E` that converts into [`Failure`].
+//!
+//! Config is declared by a type: `#[solid(config = MyConfig)]` with `MyConfig` deriving
+//! `serde::Deserialize` and `schemars::JsonSchema` (add `schemars` beside `serde`). Its JSON Schema (doc comments as descriptions,
+//! serde defaults as defaults, `Option` fields optional) becomes the solid's config
+//! schema, and a parameter named `config` receives the validated value. The schema can
+//! also be written by hand: `config_schema = "{...}"`, read with [`Context::config`].
 //! The doc comment becomes the description. Build the crate as a `cdylib` for
 //! `wasm32-wasip2` and the `.wasm` file is a component ready for `weft run`.
 //!
@@ -46,6 +52,7 @@ pub use context::{Context, ExpectationResult, Failure, LogLevel, Materialization
 pub use value::{Input, Json, Many, OutputValue, SolidType, Value, ValueType};
 pub use weft_guest_macros::solid;
 
+pub use schemars::{self, JsonSchema};
 pub use serde_json;
 
 /// The generated bindings of the `weft:solid` contract. Used by `#[solid]`; solids

@@ -27,14 +27,21 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Reads a run config file: TOML (`.toml`) or JSON (anything else that parses).
+    /// Reads a run config file: TOML (`.toml`), YAML (`.yaml`, `.yml`) or JSON (anything
+    /// else).
     ///
     /// # Errors
     /// [`Problems`] naming the file and every bad key.
     pub fn load(path: &Path) -> Result<RunConfig, Problems> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Problems::one(Problem::new(path, None, format!("cannot read the run config: {e}"))))?;
-        let json = if path.extension().is_some_and(|e| e == "toml") {
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let json = if matches!(extension, "yaml" | "yml") {
+            serde_norway::from_str::<Json>(&text).map_err(|e| {
+                let line = e.location().map(|l| l.line());
+                Problems::one(Problem::at_line(path, line, format!("invalid YAML: {e}")))
+            })?
+        } else if extension == "toml" {
             let doc = toml_edit::Document::parse(text.as_str())
                 .map_err(|e| Problems::one(Problem::new(path, None, e.message().trim().to_owned())))?;
             crate::manifest::toml_to_json(doc.as_item()).ok_or_else(|| {
@@ -142,6 +149,46 @@ impl RunConfig {
         let execution = self.execution.get_or_insert_with(|| serde_json::json!({}));
         merge(execution, &single);
         Ok(())
+    }
+
+    /// Sets one value by its dotted path, as `--set solids.a.config.iterations=3` does.
+    /// The value is read as JSON when it parses (`3`, `true`, `[1,2]`, `"x"`), else as
+    /// text.
+    ///
+    /// # Errors
+    /// [`Problems`] when the assignment has no `=`, or the result is not valid run config.
+    pub fn set(&mut self, assignment: &str) -> Result<(), Problems> {
+        let at = Path::new("--set");
+        let Some((path, raw)) = assignment.split_once('=') else {
+            return Err(Problems::one(Problem::new(at, None, format!("`{assignment}` is not PATH=VALUE"))));
+        };
+        let value = serde_json::from_str(raw).unwrap_or_else(|_| Json::String(raw.to_owned()));
+        let mut patch = value;
+        for segment in path.rsplit('.') {
+            if segment.is_empty() {
+                return Err(Problems::one(Problem::new(at, Some(path), "an empty segment in the path")));
+            }
+            patch = serde_json::json!({ segment: patch });
+        }
+        let mut json = self.to_json();
+        merge(&mut json, &patch);
+        let source = self.source.clone();
+        *self = RunConfig::from_json(&json, Some(at))?;
+        self.source = source;
+        Ok(())
+    }
+
+    /// This run config over `base` (a preset): tables merged key by key, this one's
+    /// values winning.
+    ///
+    /// # Errors
+    /// [`Problems`] when the merged config is not valid run config.
+    pub fn over(&self, base: &RunConfig) -> Result<RunConfig, Problems> {
+        let mut json = base.to_json();
+        merge(&mut json, &self.to_json());
+        let mut merged = RunConfig::from_json(&json, self.source.as_deref())?;
+        merged.source = self.source.clone().or_else(|| base.source.clone());
+        Ok(merged)
     }
 
     /// The JSON form recorded with the run.
@@ -266,6 +313,27 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("`solids.a.confg`: unknown key"), "{text}");
         assert!(text.contains("`executor`: unknown key"), "{text}");
+    }
+
+    #[test]
+    fn set_assigns_by_path_and_reads_json_or_text() {
+        let mut config = RunConfig::default();
+        config.set("solids.a.config.iterations=3").unwrap();
+        config.set("solids.a.config.word=weft").unwrap();
+        config.set("tags.team=data").unwrap();
+        config.set("execution.max_concurrent=2").unwrap();
+        assert_eq!(config.solids["a"], json!({"iterations": 3, "word": "weft"}));
+        assert_eq!(config.tags["team"], "data");
+        assert!(config.set("nonsense").is_err());
+        let err = config.set("solids.a.confg.x=1").unwrap_err().to_string();
+        assert!(err.contains("`solids.a.confg`: unknown key"), "{err}");
+    }
+
+    #[test]
+    fn a_run_config_goes_over_a_preset_key_by_key() {
+        let preset = RunConfig::from_json(&json!({"solids": {"a": {"config": {"x": 1, "y": 2}}}}), None).unwrap();
+        let mine = RunConfig::from_json(&json!({"solids": {"a": {"config": {"y": 5}}}}), None).unwrap();
+        assert_eq!(mine.over(&preset).unwrap().solids["a"], json!({"x": 1, "y": 5}));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::manifest::Manifest;
 use crate::owner::OwnerLock;
 use crate::plan::LockedPipeline;
 use crate::run::{RunId, RunRecord, RunStatus, now_micros};
+use crate::solid::SolidDef;
 use crate::value::Value;
 use crate::worker::MultiprocessExecutor;
 use std::collections::BTreeSet;
@@ -124,6 +125,16 @@ impl Host {
         note: &dyn Fn(&str),
     ) -> Result<LockedPipeline> {
         Ok(crate::plan::plan(&self.engine, manifest, pipeline, run_config, note).await?)
+    }
+
+    /// Each step of a pipeline with its solid's definition, without checking wiring or
+    /// config: what `weft config` needs to describe the run config a pipeline takes.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when there is no such pipeline or a solid cannot be loaded.
+    pub async fn describe_pipeline(&self, manifest: &Manifest, pipeline: &str) -> Result<Vec<(String, Arc<SolidDef>)>> {
+        let (decl, loaded) = crate::plan::load_solids(&self.engine, manifest, pipeline, &|_| {}).await?;
+        Ok(decl.steps.iter().map(|s| (s.alias.clone(), loaded[s.solid.as_str()].def.clone())).collect())
     }
 
     /// Records a new run of `plan` and starts it on the tokio runtime.

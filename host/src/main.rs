@@ -32,6 +32,12 @@ struct ExecutionArgs {
     /// A run config file (TOML or JSON): solids.<alias>.config, execution, limits, tags
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Start from this preset of the pipeline (the config file and --set go over it)
+    #[arg(long, value_name = "NAME")]
+    preset: Option<String>,
+    /// Set one run config value: --set solids.<alias>.config.iterations=3 (repeatable)
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
     /// Steps running at once [default: the pipeline's setting, else the core count]
     #[arg(long, value_name = "N")]
     max_concurrent: Option<u64>,
@@ -90,6 +96,15 @@ enum Command {
         /// Which run and step this worker runs, for the process list
         #[arg(long)]
         label: Option<String>,
+    },
+    /// Print a commented run config with every field the pipeline's solids take
+    Config {
+        /// The manifest (weft.toml, or its directory)
+        #[arg(value_name = "MANIFEST")]
+        path: Option<PathBuf>,
+        /// The pipeline [default: the manifest's only pipeline]
+        #[arg(short, long)]
+        pipeline: Option<String>,
     },
     /// List runs, newest first; or delete some
     Runs {
@@ -211,8 +226,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { path, pipeline, select, from, execution } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
-            let what =
-                cli::run::What::Pipeline { manifest, pipeline, select, from, config_file: execution.config.clone() };
+            let what = cli::run::What::Pipeline { manifest, pipeline, select, from, config: execution.config_args() };
             cli::run::run(&place, what, &|config| execution.apply(config), execution.json).await
         }
         Command::Reexecute { run, from_failure, steps, execution } => {
@@ -221,8 +235,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 (_, Some(selection)) => weft_host::Reexecution::Steps(selection),
                 _ => weft_host::Reexecution::All,
             };
-            let what = cli::run::What::Reexecution { run, how, config_file: execution.config.clone() };
+            let what = cli::run::What::Reexecution { run, how, config: execution.config_args() };
             cli::run::run(&place, what, &|config| execution.apply(config), execution.json).await
+        }
+        Command::Config { path, pipeline } => {
+            let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
+            cli::run::scaffold(&place, &manifest, pipeline).await
         }
         Command::Worker { .. } => {
             weft_host::serve_worker().await.map_err(anyhow::Error::msg)?;
@@ -245,6 +263,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 impl ExecutionArgs {
+    fn config_args(&self) -> cli::run::ConfigArgs {
+        cli::run::ConfigArgs { file: self.config.clone(), preset: self.preset.clone(), sets: self.sets.clone() }
+    }
+
     /// Puts the flags over a run config.
     fn apply(&self, run_config: &mut weft_host::RunConfig) -> Result<(), weft_host::Problems> {
         if let Some(n) = self.max_concurrent {

@@ -71,6 +71,8 @@ pub struct PipelineDecl {
     pub limits: Option<serde_json::Value>,
     /// Whether its steps run deterministically unless they say otherwise.
     pub deterministic: bool,
+    /// Named run configs (checked when read), chosen with `--preset`.
+    pub presets: Vec<(String, serde_json::Value)>,
     pub at: Location,
 }
 
@@ -170,6 +172,30 @@ impl Manifest {
     /// The pipeline named `name`.
     pub fn pipeline(&self, name: &str) -> Option<&PipelineDecl> {
         self.pipelines.iter().find(|p| p.name == name)
+    }
+
+    /// The run config of preset `preset` of pipeline `pipeline`.
+    ///
+    /// # Errors
+    /// [`Problems`] naming the presets there are when there is no such preset.
+    pub fn preset(&self, pipeline: &str, preset: &str) -> Result<crate::config::RunConfig, Problems> {
+        let found = self.pipeline(pipeline).and_then(|p| p.presets.iter().find(|(name, _)| name == preset));
+        match found {
+            Some((_, json)) => {
+                let mut config = crate::config::RunConfig::from_json(json, Some(&self.path))?;
+                config.source = Some(self.path.clone());
+                Ok(config)
+            }
+            None => {
+                let names: Vec<String> = self
+                    .pipeline(pipeline)
+                    .map(|p| p.presets.iter().map(|(n, _)| format!("`{n}`")).collect())
+                    .unwrap_or_default();
+                let known = if names.is_empty() { "it has none".to_owned() } else { names.join(", ") };
+                let key = format!("pipelines.{pipeline}.presets");
+                Err(Problems::one(Problem::new(&self.path, Some(&key), format!("no preset `{preset}` ({known})"))))
+            }
+        }
     }
 
     /// The solid named `name`.
@@ -383,7 +409,8 @@ impl Reader<'_> {
         at: Location,
         solids: &[String],
     ) -> Option<PipelineDecl> {
-        self.check_keys(decl, key, &["description", "solids", "execution", "limits", "deterministic"]);
+        self.check_keys(decl, key, &["description", "solids", "execution", "limits", "deterministic", "presets"]);
+        let presets = self.presets(decl, key);
         let limits = self.json_table(decl, "limits", key, |json, at, problems| {
             crate::limits::apply_limits(&mut Default::default(), json, at, problems)
         });
@@ -450,7 +477,7 @@ impl Reader<'_> {
         if steps.is_empty() && decl.get("solids").is_some() {
             self.problem(&at, "the pipeline has no solids");
         }
-        Some(PipelineDecl { name: name.to_owned(), description, steps, execution, limits, deterministic, at })
+        Some(PipelineDecl { name: name.to_owned(), description, steps, execution, limits, deterministic, presets, at })
     }
 
     fn step(&mut self, alias: &str, table: &dyn TableLike, key: &str, at: Location) -> Option<StepDecl> {
@@ -492,6 +519,30 @@ impl Reader<'_> {
             }
         });
         Some(StepDecl { alias: alias.to_owned(), solid, inputs, config, retry, limits, files, env, deterministic, at })
+    }
+
+    /// Reads `[pipelines.<name>.presets.<preset>]` tables, each a run config.
+    fn presets(&mut self, decl: &dyn TableLike, prefix: &str) -> Vec<(String, serde_json::Value)> {
+        let Some(table) = self.sub_table(decl, "presets", prefix) else { return Vec::new() };
+        let presets_key = join(prefix, "presets");
+        let mut presets = Vec::new();
+        for (name, item) in table.iter() {
+            let key = join(&presets_key, name);
+            let at = self.location(table, name, &key);
+            match toml_to_json(item) {
+                Some(json @ serde_json::Value::Object(_)) => match crate::config::RunConfig::from_json(&json, None) {
+                    Ok(_) => presets.push((name.to_owned(), json)),
+                    Err(problems) => {
+                        for problem in problems.0 {
+                            let inner = problem.key.unwrap_or_default();
+                            self.problem(&Location { line: at.line, key: join(&key, &inner) }, problem.message);
+                        }
+                    }
+                },
+                _ => self.problem(&at, "expected a table of run config (`solids`, `execution`, `limits`, `tags`)"),
+            }
+        }
+        presets
     }
 
     fn boolean(&mut self, table: &dyn TableLike, key: &str, prefix: &str) -> Option<bool> {

@@ -79,39 +79,8 @@ pub async fn plan(
     run_config: &RunConfig,
     note: &dyn Fn(&str),
 ) -> Result<LockedPipeline, Problems> {
-    let Some(decl) = manifest.pipeline(pipeline) else {
-        let known: Vec<&str> = manifest.pipelines.iter().map(|p| p.name.as_str()).collect();
-        return Err(Problems::one(Problem::new(
-            &manifest.path,
-            Some("pipelines"),
-            format!("no pipeline named `{pipeline}` (declared: {})", known.join(", ")),
-        )));
-    };
-
-    // Build and load each solid the pipeline uses, once.
-    let mut used: Vec<&crate::manifest::SolidDecl> = Vec::new();
-    for step in &decl.steps {
-        if let Some(solid) = manifest.solid(&step.solid)
-            && !used.iter().any(|s| s.name == solid.name)
-        {
-            used.push(solid);
-        }
-    }
-    crate::recipe::build_stale(manifest, &used, note)?;
+    let (decl, loaded) = load_solids(engine, manifest, pipeline, note).await?;
     let mut problems = Vec::new();
-    let mut loaded: HashMap<&str, LoadedSolid> = HashMap::new();
-    for solid in &used {
-        match LoadedSolid::load(engine, &solid.wasm).await {
-            Ok(l) => {
-                loaded.insert(solid.name.as_str(), l);
-            }
-            Err(e) => problems.push(e.into_problem(&manifest.path, Some(solid.at.line), &solid.at.key)),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Problems(problems));
-    }
-
     let index = decl.steps.iter().enumerate().map(|(i, s)| (s.alias.as_str(), i)).collect();
     let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded, index };
     let mut steps = planner.wire(&mut problems);
@@ -339,6 +308,46 @@ impl LockedPipeline {
             Some(Selection { expression: label.to_owned(), steps: selected, parent: parent.map(|(id, _)| id), reused });
         Ok(())
     }
+}
+
+/// The pipeline's declaration and each solid it uses, built if stale and loaded once.
+///
+/// # Errors
+/// [`Problems`] when there is no such pipeline, or a solid cannot be built or loaded.
+pub(crate) async fn load_solids<'m>(
+    engine: &SolidEngine,
+    manifest: &'m Manifest,
+    pipeline: &str,
+    note: &dyn Fn(&str),
+) -> Result<(&'m PipelineDecl, HashMap<&'m str, LoadedSolid>), Problems> {
+    let Some(decl) = manifest.pipeline(pipeline) else {
+        let known: Vec<&str> = manifest.pipelines.iter().map(|p| p.name.as_str()).collect();
+        return Err(Problems::one(Problem::new(
+            &manifest.path,
+            Some("pipelines"),
+            format!("no pipeline named `{pipeline}` (declared: {})", known.join(", ")),
+        )));
+    };
+    let mut used: Vec<&crate::manifest::SolidDecl> = Vec::new();
+    for step in &decl.steps {
+        if let Some(solid) = manifest.solid(&step.solid)
+            && !used.iter().any(|s| s.name == solid.name)
+        {
+            used.push(solid);
+        }
+    }
+    crate::recipe::build_stale(manifest, &used, note)?;
+    let mut problems = Vec::new();
+    let mut loaded: HashMap<&str, LoadedSolid> = HashMap::new();
+    for solid in &used {
+        match LoadedSolid::load(engine, &solid.wasm).await {
+            Ok(l) => {
+                loaded.insert(solid.name.as_str(), l);
+            }
+            Err(e) => problems.push(e.into_problem(&manifest.path, Some(solid.at.line), &solid.at.key)),
+        }
+    }
+    if problems.is_empty() { Ok((decl, loaded)) } else { Err(Problems(problems)) }
 }
 
 struct Planner<'a> {

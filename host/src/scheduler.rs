@@ -17,7 +17,7 @@ use crate::plan::{LockedPipeline, PlannedStep};
 use crate::run::{RunId, RunRecord, RunStatus, StepStatus, now_micros};
 use crate::sandbox::{Attempt, AttemptReport};
 use crate::value::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -168,18 +168,18 @@ pub(crate) async fn execute_run(
         // Unselected steps whose outputs this run reuses: recorded as this run's own, so
         // that a re-execution of this run finds every value it needs here.
         if let Some(selection) = &plan.selection {
-            for (index, step) in plan.steps.iter().enumerate() {
-                let reused: Vec<(&String, &Value)> =
-                    selection.reused.iter().filter(|((i, _), _)| *i == index).map(|((_, o), v)| (o, v)).collect();
-                if reused.is_empty() {
-                    continue;
-                }
+            let mut by_step: BTreeMap<usize, Vec<(&String, &Value)>> = BTreeMap::new();
+            for ((index, output), value) in &selection.reused {
+                by_step.entry(*index).or_default().push((output, value));
+            }
+            for (index, reused) in by_step {
+                let key = &plan.steps[index].key;
                 scheduler.status[index] = scheduler.status[index].transition(StepStatus::Reused);
                 let from_run = selection.parent.expect("reused values come from a parent run");
                 let reason = format!("not selected; outputs reused from run {from_run}");
-                log.emit(Some(&step.key), EventKind::StepReused { from_run, reason });
+                log.emit(Some(key), EventKind::StepReused { from_run, reason });
                 for (output, value) in reused {
-                    log.pending.outputs.push((step.key.clone(), output.clone(), value.clone()));
+                    log.pending.outputs.push((key.clone(), output.clone(), value.clone()));
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! `weft` binary, recorded in real redb files.
 
 mod cli;
+mod config;
 mod contract;
 mod failures;
 mod history;

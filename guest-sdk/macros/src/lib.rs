@@ -62,6 +62,7 @@ struct SolidAttrs {
     yields: Vec<OutputSpec>,
     input_descriptions: Vec<(Ident, LitStr)>,
     config_schema: Option<LitStr>,
+    config: Option<Type>,
     capabilities: Vec<LitStr>,
     tags: Vec<(Ident, LitStr)>,
 }
@@ -75,6 +76,7 @@ impl SolidAttrs {
             "version" => self.version = Some(meta.value()?.parse()?),
             "output" => self.output = Some(meta.value()?.parse()?),
             "config_schema" => self.config_schema = Some(meta.value()?.parse()?),
+            "config" => self.config = Some(meta.value()?.parse()?),
             "outputs" => self.outputs = Some(parse_specs(&meta)?),
             "yields" => self.yields = parse_specs(&meta)?,
             "inputs" => meta.parse_nested_meta(|input| {
@@ -103,7 +105,7 @@ impl SolidAttrs {
             _ => {
                 return Err(meta.error(
                     "unknown key: expected one of name, description, version, output, \
-                     outputs, yields, inputs, config_schema, capabilities, tags",
+                     outputs, yields, inputs, config, config_schema, capabilities, tags",
                 ));
             }
         }
@@ -172,6 +174,14 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
             return Err(syn::Error::new_spanned(&arg.pat, "an input parameter needs a plain name"));
         };
         let ident = &pat.ident;
+        // `config: T` with `#[solid(config = T)]` receives the validated config.
+        if ident == "config"
+            && let Some(config_ty) = &attrs.config
+        {
+            input_takes.push(quote!(let __weft_config: #config_ty = ::weft_guest::__private::config::<#config_ty>()?;));
+            call_args.push(quote!(__weft_config));
+            continue;
+        }
         let name = ident.to_string();
         let name = name.strip_prefix('_').unwrap_or(&name).to_owned();
         let ty = &arg.ty;
@@ -241,9 +251,13 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
     } else {
         quote!()
     };
-    let config_schema = match &attrs.config_schema {
-        Some(schema) => quote!(::core::option::Option::Some(#schema)),
-        None => quote!(::core::option::Option::None),
+    let config_schema = match (&attrs.config_schema, &attrs.config) {
+        (Some(_), Some(ty)) => {
+            return Err(syn::Error::new_spanned(ty, "give `config = Type` or `config_schema = \"...\"`, not both"));
+        }
+        (Some(schema), None) => quote!(::core::option::Option::Some(::std::string::String::from(#schema))),
+        (None, Some(ty)) => quote!(::core::option::Option::Some(::weft_guest::__private::config_schema::<#ty>())),
+        (None, None) => quote!(::core::option::Option::None),
     };
     let capabilities = &attrs.capabilities;
     let tags = attrs.tags.iter().map(|(k, v)| {

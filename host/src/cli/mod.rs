@@ -3,6 +3,7 @@
 pub mod history;
 pub mod render;
 pub mod run;
+pub mod scaffold;
 
 use anyhow::Context as _;
 use std::path::PathBuf;

@@ -5,6 +5,28 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use weft_host::{Error, Host, LockedPipeline, Manifest, Problems, Reexecution, RunConfig, RunStatus};
 
+/// Where a run's config comes from, lowest first: a preset (or, for a re-execution, the
+/// config the run had), a file over it, then `--set` values.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigArgs {
+    pub file: Option<PathBuf>,
+    pub preset: Option<String>,
+    pub sets: Vec<String>,
+}
+
+impl ConfigArgs {
+    fn resolve(&self, base: RunConfig) -> Result<RunConfig, Problems> {
+        let mut config = match &self.file {
+            Some(path) => RunConfig::load(path)?.over(&base)?,
+            None => base,
+        };
+        for assignment in &self.sets {
+            config.set(assignment)?;
+        }
+        Ok(config)
+    }
+}
+
 /// What to run.
 pub enum What {
     /// A pipeline of a manifest, possibly a selection of its steps.
@@ -13,10 +35,10 @@ pub enum What {
         pipeline: Option<String>,
         select: Option<String>,
         from: Option<String>,
-        config_file: Option<PathBuf>,
+        config: ConfigArgs,
     },
     /// A recorded run again.
-    Reexecution { run: String, how: Reexecution, config_file: Option<PathBuf> },
+    Reexecution { run: String, how: Reexecution, config: ConfigArgs },
 }
 
 /// Plans `what`, with `flags` applied over its run config, runs it, and prints it.
@@ -32,16 +54,17 @@ pub async fn run(
         }
     };
     let (host, db_path, plan) = match what {
-        What::Pipeline { manifest, pipeline, select, from, config_file } => {
+        What::Pipeline { manifest, pipeline, select, from, config } => {
             let manifest = Manifest::load(&manifest).map_err(Error::from)?;
             let pipeline = match pipeline {
                 Some(p) => p,
                 None => only_pipeline(&manifest)?,
             };
-            let mut run_config = match &config_file {
-                Some(path) => RunConfig::load(path).map_err(Error::from)?,
+            let base = match &config.preset {
+                Some(preset) => manifest.preset(&pipeline, preset).map_err(Error::from)?,
                 None => RunConfig::default(),
             };
+            let mut run_config = config.resolve(base).map_err(Error::from)?;
             flags(&mut run_config).map_err(Error::from)?;
             let db_path = place.db.clone().unwrap_or_else(|| weft_host::default_db_path(&manifest.path));
             let host = Host::open(&db_path)?;
@@ -55,21 +78,41 @@ pub async fn run(
             }
             (host, db_path, plan)
         }
-        What::Reexecution { run, how, config_file } => {
+        What::Reexecution { run, how, config } => {
             let host = place.open_existing()?;
             let db_path = host.db().path().to_path_buf();
             let parent = host.db().resolve_run(&run)?;
-            // The config the run had, unless a file replaces it; the flags go over either.
-            let mut run_config = match &config_file {
-                Some(path) => RunConfig::load(path).map_err(Error::from)?,
-                None => RunConfig::from_json(&host.db().run(parent)?.run_config, None).map_err(Error::from)?,
+            let record = host.db().run(parent)?;
+            // The config the run had (or a preset of its pipeline); a file and --set go over it.
+            let base = match &config.preset {
+                Some(preset) => Manifest::load(std::path::Path::new(&record.manifest))
+                    .and_then(|m| m.preset(&record.pipeline, preset))
+                    .map_err(Error::from)?,
+                None => RunConfig::from_json(&record.run_config, None).map_err(Error::from)?,
             };
+            let mut run_config = config.resolve(base).map_err(Error::from)?;
             flags(&mut run_config).map_err(Error::from)?;
             let plan = host.reexecute(parent, &how, Some(run_config)).await?;
             (host, db_path, plan)
         }
     };
     launch(&host, plan, &db_path, json).await
+}
+
+/// `weft config`: prints the run config scaffold of a pipeline.
+pub async fn scaffold(place: &Place, manifest: &std::path::Path, pipeline: Option<String>) -> anyhow::Result<ExitCode> {
+    let manifest = Manifest::load(manifest).map_err(Error::from)?;
+    let pipeline = match pipeline {
+        Some(p) => p,
+        None => only_pipeline(&manifest)?,
+    };
+    // Describing needs an engine, not the project's store: use a throwaway one.
+    let scratch = std::env::temp_dir().join(format!("weft-config-{}", std::process::id()));
+    let db = place.db.clone().unwrap_or_else(|| scratch.join("scaffold.redb"));
+    let steps = Host::open(&db)?.describe_pipeline(&manifest, &pipeline).await?;
+    print!("{}", super::scaffold::render(&pipeline, &manifest.path.display().to_string(), &steps));
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn only_pipeline(manifest: &Manifest) -> anyhow::Result<String> {
