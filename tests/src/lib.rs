@@ -126,3 +126,11 @@ pub fn step_statuses(events: &[weft_host::Event]) -> Vec<(String, &'static str)>
 pub fn step_status(events: &[weft_host::Event], step: &str) -> &'static str {
     step_statuses(events).into_iter().find(|(s, _)| s == step).map_or("NOT RUN", |(_, status)| status)
 }
+
+/// Runs the `weft` binary from the repository root and returns its exit code with its
+/// stdout and stderr together.
+pub fn weft(args: &[&str]) -> (i32, String) {
+    let output = Command::new(weft_bin()).args(args).current_dir(root()).output().expect("weft runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code().unwrap_or(-1), text)
+}

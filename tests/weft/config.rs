@@ -1,15 +1,8 @@
 //! Config: schemas derived from Rust types, run config from TOML, YAML and JSON, `--set`,
 //! presets, and the `weft config` scaffold.
 
-use std::process::Command;
 use weft_host::{Host, Manifest, RunConfig};
-use weft_tests::{guest, root, weft_bin};
-
-fn weft(args: &[&str]) -> (i32, String) {
-    let output = Command::new(weft_bin()).args(args).current_dir(root()).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.code().unwrap_or(-1), text)
-}
+use weft_tests::{guest, root};
 
 #[tokio::test]
 async fn a_rust_config_type_becomes_the_solids_schema_with_descriptions_and_defaults() {
@@ -60,11 +53,11 @@ fn presets_files_and_set_layer_over_each_other() {
     let db = db.to_str().unwrap();
     let words = |text: &str, word: &str| text.lines().filter(|l| l.ends_with(&format!("INFO {word}"))).count();
 
-    let (code, text) = weft(&["run", "examples/config", "--db", db, "--preset", "twice"]);
+    let (code, text) = weft_tests::weft(&["run", "examples/config", "--db", db, "--preset", "twice"]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(words(&text, "preset"), 2, "{text}");
 
-    let (code, text) = weft(&[
+    let (code, text) = weft_tests::weft(&[
         "run",
         "examples/config",
         "--db",
@@ -77,12 +70,18 @@ fn presets_files_and_set_layer_over_each_other() {
     assert_eq!(code, 0, "{text}");
     assert_eq!(words(&text, "override"), 2, "--set wins over the preset: {text}");
 
-    let (code, text) = weft(&["run", "examples/config", "--db", db, "--preset", "thrice"]);
+    let (code, text) = weft_tests::weft(&["run", "examples/config", "--db", db, "--preset", "thrice"]);
     assert_eq!(code, 2);
     assert!(text.contains("no preset `thrice` (`twice`)"), "{text}");
 
-    let (code, text) =
-        weft(&["run", "examples/config", "--db", db, "--set", "solids.config_example_solid.config.iterations=three"]);
+    let (code, text) = weft_tests::weft(&[
+        "run",
+        "examples/config",
+        "--db",
+        db,
+        "--set",
+        "solids.config_example_solid.config.iterations=three",
+    ]);
     assert_eq!(code, 2);
     assert!(
         text.contains("`solids.config_example_solid.config.iterations`: \"three\" is not of type \"integer\""),
@@ -93,7 +92,7 @@ fn presets_files_and_set_layer_over_each_other() {
 #[test]
 fn the_config_scaffold_describes_every_field_and_runs_once_filled_in() {
     let _ = guest("config_example_solid");
-    let (code, scaffold) = weft(&["config", "examples/config"]);
+    let (code, scaffold) = weft_tests::weft(&["config", "examples/config"]);
     assert_eq!(code, 0, "{scaffold}");
     assert!(scaffold.contains("[solids.config_example_solid.config]"), "{scaffold}");
     assert!(scaffold.contains("# How many times to log the word (integer"), "{scaffold}");
@@ -104,8 +103,14 @@ fn the_config_scaffold_describes_every_field_and_runs_once_filled_in() {
     let filled = dir.path().join("run.toml");
     std::fs::write(&filled, scaffold.replace("iterations = 0", "iterations = 4")).unwrap();
     let db = dir.path().join("s.redb");
-    let (code, text) =
-        weft(&["run", "examples/config", "--db", db.to_str().unwrap(), "--config", filled.to_str().unwrap()]);
+    let (code, text) = weft_tests::weft(&[
+        "run",
+        "examples/config",
+        "--db",
+        db.to_str().unwrap(),
+        "--config",
+        filled.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(text.lines().filter(|l| l.ends_with("INFO hello")).count(), 4, "{text}");
 }

@@ -266,12 +266,6 @@ inputs = { deps = ["wait.result"] }
     assert!(!host.db().assets().unwrap().is_empty(), "both runs indexed their materialization");
 }
 
-fn weft(args: &[&str]) -> (i32, String) {
-    let output = Command::new(weft_bin()).args(args).current_dir(root()).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.code().unwrap_or(-1), text)
-}
-
 #[test]
 fn the_history_commands_filter_delete_and_collect() {
     let project = Project::new(
@@ -283,12 +277,12 @@ fn the_history_commands_filter_delete_and_collect() {
     let db = project.db();
     let (db, manifest) = (db.to_str().unwrap(), manifest.to_str().unwrap());
     let tags = project.write("run.json", br#"{"tags": {"team": "data"}}"#);
-    assert_eq!(weft(&["run", manifest, "-p", "p"]).0, 1);
-    assert_eq!(weft(&["run", manifest, "-p", "q", "--config", tags.to_str().unwrap()]).0, 0);
-    assert_eq!(weft(&["run", manifest, "-p", "q"]).0, 0);
+    assert_eq!(weft_tests::weft(&["run", manifest, "-p", "p"]).0, 1);
+    assert_eq!(weft_tests::weft(&["run", manifest, "-p", "q", "--config", tags.to_str().unwrap()]).0, 0);
+    assert_eq!(weft_tests::weft(&["run", manifest, "-p", "q"]).0, 0);
 
     let count = |args: &[&str]| {
-        let (code, text) = weft(&[&["runs", "--db", db, "--json"], args].concat());
+        let (code, text) = weft_tests::weft(&[&["runs", "--db", db, "--json"], args].concat());
         assert_eq!(code, 0, "{text}");
         serde_json::from_str::<serde_json::Value>(&text).unwrap().as_array().unwrap().len()
     };
@@ -297,18 +291,18 @@ fn the_history_commands_filter_delete_and_collect() {
     assert_eq!(count(&["--tag", "team=data"]), 1);
     assert_eq!(count(&["--pipeline", "q", "--since", "1h"]), 2);
     assert_eq!(count(&["-n", "1"]), 1);
-    let (code, text) = weft(&["runs", "--db", db, "--status", "sideways"]);
+    let (code, text) = weft_tests::weft(&["runs", "--db", db, "--status", "sideways"]);
     assert_eq!(code, 2, "{text}");
 
-    let (code, text) = weft(&["gc", "--db", db, "--keep-last", "1"]);
+    let (code, text) = weft_tests::weft(&["gc", "--db", db, "--keep-last", "1"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("deleted 2 run(s)"), "{text}");
     assert_eq!(count(&[]), 1);
-    let (_, left) = weft(&["runs", "--db", db, "--json"]);
+    let (_, left) = weft_tests::weft(&["runs", "--db", db, "--json"]);
     let left: serde_json::Value = serde_json::from_str(&left).unwrap();
     let id = left[0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(weft(&["runs", "delete", &id[..12], "--db", db]).0, 0);
-    assert!(weft(&["runs", "--db", db]).1.contains("No runs yet."));
+    assert_eq!(weft_tests::weft(&["runs", "delete", &id[..12], "--db", db]).0, 0);
+    assert!(weft_tests::weft(&["runs", "--db", db]).1.contains("No runs yet."));
 }
 
 #[tokio::test]
@@ -333,7 +327,8 @@ async fn assets_are_listed_with_their_latest_materialization_and_history() {
     assert_eq!(history.iter().map(|h| h.run).collect::<Vec<_>>(), ids);
     assert!(host.db().asset_history("nope").is_err());
 
-    let (code, text) = weft(&["assets", "show", "tests/conformance", "--db", project.db().to_str().unwrap()]);
+    let (code, text) =
+        weft_tests::weft(&["assets", "show", "tests/conformance", "--db", project.db().to_str().unwrap()]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("2 materialization(s)") && text.contains("rows: 3"), "{text}");
 }
