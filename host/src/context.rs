@@ -3,6 +3,8 @@
 
 use crate::event::{EventKind, LogLevel};
 use crate::limits::StepLimits;
+use crate::resource::secrets::Mask;
+use crate::resource::{Connections, ResourceGrant, ResourceKind};
 use crate::sandbox::bindings;
 use crate::sandbox::wit;
 use crate::sandbox::{StepState, Violation};
@@ -27,6 +29,11 @@ pub(crate) struct StepIo {
     pub produced_bytes: u64,
     pub log_bytes: u64,
     pub sink: Option<EventSink>,
+    /// The resources the step may use, and the run's open connections to them.
+    pub resources: Vec<ResourceGrant>,
+    pub connections: Arc<Connections>,
+    /// Masks the step's secrets in what it logs.
+    pub mask: Mask,
 }
 
 /// Why an output was not accepted.
@@ -122,6 +129,7 @@ impl bindings::weft::solid::context::Host for StepState {
             wit::LogLevel::Warn => LogLevel::Warn,
             wit::LogLevel::Error => LogLevel::Error,
         };
+        let message = io.mask.text(message);
         io.emit(EventKind::Log { level, message });
         Ok(())
     }
@@ -215,5 +223,14 @@ pub(crate) fn type_from_wit(ty: wit::ValueType) -> ValueType {
         wit::ValueType::Text => ValueType::Text,
         wit::ValueType::Bytes => ValueType::Bytes,
         wit::ValueType::Json => ValueType::Json,
+    }
+}
+
+pub(crate) fn kind_from_wit(kind: wit::ResourceKind) -> ResourceKind {
+    match kind {
+        wit::ResourceKind::KeyValue => ResourceKind::KeyValue,
+        wit::ResourceKind::Sql => ResourceKind::Sql,
+        wit::ResourceKind::Http => ResourceKind::Http,
+        wit::ResourceKind::Secrets => ResourceKind::Secrets,
     }
 }

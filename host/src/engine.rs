@@ -94,6 +94,17 @@ impl SolidEngine {
             .map_err(|e| Error::Host(format!("cannot link WASI: {e}")))?;
         crate::sandbox::wit::context_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
             .map_err(|e| Error::Host(format!("cannot link weft:solid/context: {e}")))?;
+        // The resource interfaces are linked for every component; a step reaches only the
+        // resources granted to it, and a component may import one only if its solid
+        // declares a resource of that kind (see resource/ and solid.rs).
+        let link = |what: &str, e: wasmtime::Error| Error::Host(format!("cannot link {what}: {e}"));
+        crate::sandbox::wit::key_value_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
+            .map_err(|e| link("weft:solid/key-value", e))?;
+        crate::sandbox::wit::sql_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
+            .map_err(|e| link("weft:solid/sql", e))?;
+        crate::sandbox::wit::secrets_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
+            .map_err(|e| link("weft:solid/secrets", e))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| link("wasi:http", e))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (ticking_engine, stop) = (engine.clone(), ticker_stop.clone());

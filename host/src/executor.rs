@@ -5,6 +5,7 @@
 use crate::context::EventSink;
 use crate::engine::SolidEngine;
 use crate::plan::PlannedStep;
+use crate::resource::Connections;
 use crate::sandbox::{self, Attempt, AttemptReport};
 use std::future::Future;
 use std::pin::Pin;
@@ -22,14 +23,16 @@ pub(crate) trait Executor: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = AttemptReport> + Send + 'a>>;
 }
 
-/// Runs each attempt in this process, in a fresh wasmtime store.
+/// Runs each attempt in this process, in a fresh wasmtime store. One per run: the run's
+/// steps share its connections to resources.
 pub(crate) struct InProcessExecutor {
     engine: Arc<SolidEngine>,
+    connections: Arc<Connections>,
 }
 
 impl InProcessExecutor {
     pub(crate) fn new(engine: Arc<SolidEngine>) -> InProcessExecutor {
-        InProcessExecutor { engine }
+        InProcessExecutor { engine, connections: Arc::new(Connections::default()) }
     }
 }
 
@@ -40,6 +43,6 @@ impl Executor for InProcessExecutor {
         attempt: Attempt,
         sink: EventSink,
     ) -> Pin<Box<dyn Future<Output = AttemptReport> + Send + 'a>> {
-        Box::pin(sandbox::run_attempt(&self.engine, &step.solid, attempt, sink))
+        Box::pin(sandbox::run_attempt(&self.engine, &step.solid, attempt, sink, self.connections.clone()))
     }
 }

@@ -6,23 +6,34 @@
 
 use crate::cancel::CancelToken;
 use crate::capability::Grants;
-use crate::context::{EventSink, Refusal, StepIo, type_from_wit, value_from_wit, value_to_wit};
+use crate::context::{EventSink, Refusal, StepIo, kind_from_wit, type_from_wit, value_from_wit, value_to_wit};
 use crate::engine::SolidEngine;
 use crate::event::{StepError, StepErrorKind};
 use crate::limits::StepLimits;
-use crate::solid::{InputDef, LoadedSolid, OutputDef, SolidDef, metadata_from_wit};
+use crate::resource::http::HttpHooks;
+use crate::resource::secrets::Mask;
+use crate::resource::{Backend, Connections};
+use crate::solid::{InputDef, LoadedSolid, OutputDef, ResourceNeed, SolidDef, metadata_from_wit};
 use crate::value::Value;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         world: "solid",
         path: "../wit",
-        imports: { default: trappable },
+        // Resource calls wait on the network or the disk: they are async on the host
+        // (the guest still sees a blocking call).
+        imports: {
+            "weft:solid/key-value": async | trappable,
+            "weft:solid/sql": async | trappable,
+            default: trappable,
+        },
         exports: { default: async },
     });
 }
@@ -30,6 +41,9 @@ pub(crate) mod bindings {
 /// The generated contract types, for the rest of the host.
 pub(crate) mod wit {
     pub use super::bindings::weft::solid::context::add_to_linker as context_add_to_linker;
+    pub use super::bindings::weft::solid::key_value::add_to_linker as key_value_add_to_linker;
+    pub use super::bindings::weft::solid::secrets::add_to_linker as secrets_add_to_linker;
+    pub use super::bindings::weft::solid::sql::add_to_linker as sql_add_to_linker;
     pub use super::bindings::weft::solid::types::*;
 }
 
@@ -40,6 +54,8 @@ pub(crate) type SolidPre = bindings::SolidPre<StepState>;
 pub struct StepState {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    http_hooks: HttpHooks,
     limiter: Limiter,
     pub(crate) io: StepIo,
 }
@@ -47,6 +63,12 @@ pub struct StepState {
 impl WasiView for StepState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for StepState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.http_hooks }
     }
 }
 
@@ -170,9 +192,23 @@ fn new_store(
             .insecure_random(rand::rngs::StdRng::seed_from_u64(spec.seed ^ 0x5eed))
             .insecure_random_seed(u128::from(spec.seed));
     }
+    // The step's HTTP reaches the hosts its http resources allow, and nothing else.
+    let allow = spec
+        .grants
+        .resources
+        .iter()
+        .filter_map(|g| match &g.backend {
+            Backend::Http { allow } => Some(allow.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let http_hooks = HttpHooks { allow, sink: io.sink.clone() };
     let state = StepState {
         wasi: wasi.build(),
         table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        http_hooks,
         limiter: Limiter { memory: limits.memory, table_elements: limits.table_elements },
         io,
     };
@@ -216,6 +252,9 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
         produced_bytes: 0,
         log_bytes: 0,
         sink: None,
+        resources: Vec::new(),
+        connections: Arc::new(Connections::default()),
+        mask: Mask::default(),
     };
     let grants = Grants::default();
     let spec = SandboxSpec { limits, grants: &grants, interrupt: CancelToken::new(), run_started_at: 0, seed: 0 };
@@ -256,7 +295,11 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
             })
             .collect(),
         config_schema,
-        capabilities: def.capabilities,
+        resources: def
+            .resources
+            .into_iter()
+            .map(|need| ResourceNeed { name: need.name, kind: kind_from_wit(need.kind) })
+            .collect(),
         tags: def.tags,
     })
 }
@@ -298,6 +341,7 @@ pub(crate) async fn run_attempt(
     solid: &LoadedSolid,
     attempt: Attempt,
     sink: EventSink,
+    connections: Arc<Connections>,
 ) -> AttemptReport {
     let limits = attempt.limits;
     let seed = u64::from_le_bytes(
@@ -317,6 +361,9 @@ pub(crate) async fn run_attempt(
         produced_bytes: 0,
         log_bytes: 0,
         sink: Some(sink),
+        mask: Mask::for_grants(&attempt.grants.resources),
+        resources: attempt.grants.resources.clone(),
+        connections,
     };
     let spec = SandboxSpec {
         limits,
@@ -357,11 +404,27 @@ pub(crate) async fn run_attempt(
         }),
         Ok(Ok(returned)) => accept_returned(&mut store.data_mut().io, returned).err(),
     };
-    let outputs = std::mem::take(&mut store.data_mut().io.produced);
-    AttemptReport { outputs, error, stdout: stdout_bytes, stderr: stderr_bytes }
+    let io = &mut store.data_mut().io;
+    let outputs = std::mem::take(&mut io.produced);
+    let report = AttemptReport { outputs, error, stdout: stdout_bytes, stderr: stderr_bytes };
+    report.masked(&io.mask)
 }
 
 impl AttemptReport {
+    /// The report with the step's secrets masked in what is recorded as text.
+    fn masked(mut self, mask: &Mask) -> AttemptReport {
+        if mask.is_empty() {
+            return self;
+        }
+        self.stdout = mask.bytes(self.stdout);
+        self.stderr = mask.bytes(self.stderr);
+        if let Some(error) = &mut self.error {
+            error.message = mask.text(std::mem::take(&mut error.message));
+            error.backtrace = error.backtrace.take().map(|b| mask.text(b));
+        }
+        self
+    }
+
     /// A report of an attempt the host could not run.
     pub(crate) fn host_error(message: String) -> AttemptReport {
         AttemptReport {

@@ -4,6 +4,7 @@
 use crate::engine::{CONTRACT_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, SolidEngine};
 use crate::error::Problem;
 use crate::event::{MetadataEntry, MetadataValue};
+use crate::resource::ResourceKind;
 use crate::sandbox;
 use crate::value::ValueType;
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,15 @@ pub struct SolidDef {
     pub inputs: Vec<InputDef>,
     pub outputs: Vec<OutputDef>,
     pub config_schema: Option<serde_json::Value>,
-    pub capabilities: Vec<String>,
+    pub resources: Vec<ResourceNeed>,
     pub tags: Vec<(String, String)>,
+}
+
+/// A resource a solid uses, by the name modes bind it under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceNeed {
+    pub name: String,
+    pub kind: ResourceKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +138,7 @@ impl LoadedSolid {
             .await
             .map_err(|m| LoadError::new(path, format!("`describe` failed: {m}")))?;
         validate_def(&def).map_err(|m| LoadError::new(path, m))?;
+        check_resource_imports(engine, &component, &def).map_err(|m| LoadError::new(path, m))?;
         Ok(LoadedSolid { path: path.to_path_buf(), digest, def: Arc::new(def), pre })
     }
 }
@@ -164,6 +173,25 @@ fn check_contract(engine: &SolidEngine, component: &Component) -> Result<(), Str
     Ok(())
 }
 
+/// A component may import a resource interface only if its solid declares a resource
+/// of that kind: the declaration is what modes bind and what steps are granted, so an
+/// undeclared import could never be used — and would hide what the solid reaches.
+fn check_resource_imports(engine: &SolidEngine, component: &Component, def: &SolidDef) -> Result<(), String> {
+    let ty = component.component_type();
+    for (import, _) in ty.imports(engine.wasmtime()) {
+        let Some(kind) = ResourceKind::of_import(import) else { continue };
+        if !def.resources.iter().any(|need| need.kind == kind) {
+            return Err(format!(
+                "imports `{import}` but declares no resource of kind `{}`: declare the resource it \
+                 uses (in Rust, `#[solid(resources(name = {}))]`)",
+                kind.name(),
+                kind.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The innermost message of a wasmtime error, without the chain of contexts.
 pub(crate) fn root_message(error: &wasmtime::Error) -> String {
     error.chain().last().map(|e| e.to_string()).unwrap_or_else(|| error.to_string())
@@ -178,6 +206,15 @@ fn validate_def(def: &SolidDef) -> Result<(), String> {
     for name in def.inputs.iter().map(|i| &i.name) {
         if !seen.insert(name) {
             problems.push(format!("input `{name}` is declared twice"));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for need in &def.resources {
+        if !crate::manifest::is_valid_name(&need.name) {
+            problems.push(format!("resource name `{}` is not a valid name", need.name));
+        }
+        if !seen.insert(&need.name) {
+            problems.push(format!("resource `{}` is declared twice", need.name));
         }
     }
     let mut seen = BTreeSet::new();

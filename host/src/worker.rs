@@ -266,7 +266,8 @@ pub async fn serve_worker() -> Result<(), String> {
         run_started_at: request.run_started_at,
         interrupt: crate::cancel::CancelToken::new(),
     };
-    let report = crate::sandbox::run_attempt(&engine, &solid, attempt, sink).await;
+    let connections = Arc::new(crate::resource::Connections::default());
+    let report = crate::sandbox::run_attempt(&engine, &solid, attempt, sink, connections).await;
     let _ = sender.send(WorkerMessage::Report {
         outputs: report.outputs,
         error: report.error,
