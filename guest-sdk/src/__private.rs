@@ -5,7 +5,7 @@ use crate::context::Failure;
 use crate::value::{Input, OutputValue, Value};
 
 pub use crate::bindings::exports::weft::solid::guest::Guest;
-pub use wit::{Failure as WitFailure, NamedValue, SolidDef};
+pub use wit::{Failure as WitFailure, NamedValue, ResourceKind, SolidDef};
 
 /// The raw inputs of one `compute` call, taken parameter by parameter.
 pub struct Inputs {
@@ -62,7 +62,7 @@ pub fn solid_def(
     inputs: Vec<wit::InputDef>,
     outputs: Vec<wit::OutputDef>,
     config_schema: Option<String>,
-    capabilities: &[&str],
+    resources: &[(&str, wit::ResourceKind)],
     tags: &[(&str, &str)],
 ) -> SolidDef {
     SolidDef {
@@ -72,7 +72,7 @@ pub fn solid_def(
         inputs,
         outputs,
         config_schema,
-        capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
+        resources: resources.iter().map(|(name, kind)| wit::ResourceNeed { name: (*name).to_owned(), kind: *kind }).collect(),
         tags: tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
     }
 }

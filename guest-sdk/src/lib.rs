@@ -26,6 +26,10 @@
 //! serde defaults as defaults, `Option` fields optional) becomes the solid's config
 //! schema, and a parameter named `config` receives the validated value. The schema can
 //! also be written by hand: `config_schema = "{...}"`, read with [`Context::config`].
+//! Resources are declared by name and kind — `#[solid(resources(database = sql,
+//! cache = key_value, api = http, vault = secrets))]` — and reached with [`Sql`],
+//! [`KeyValue`], [`http`] and [`Secrets`]; the run's mode binds each name to a backend.
+//!
 //! The doc comment becomes the description. Build the crate as a `cdylib` for
 //! `wasm32-wasip2` and the `.wasm` file is a component ready for `weft run`.
 //!
@@ -43,12 +47,15 @@
 //! | `Many<T>` (input) | fan-in of several outputs |
 
 mod context;
+pub mod http;
+pub mod resources;
 mod value;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use context::{Context, ExpectationResult, Failure, LogLevel, Materialization, Metadata};
+pub use resources::{KeyValue, ResourceError, Rows, Secrets, Sql, SqlValue};
 pub use value::{Input, Json, Many, OutputValue, SolidType, Value, ValueType};
 pub use weft_guest_macros::solid;
 

@@ -22,6 +22,10 @@ pub struct RunConfig {
     pub step_limits: BTreeMap<String, Json>,
     /// Tags recorded with the run.
     pub tags: BTreeMap<String, String>,
+    /// The mode to run in (`mode`); the manifest's default when absent.
+    pub mode: Option<String>,
+    /// Settings per resource (`resources.<name>.config`), over the mode's.
+    pub resources: BTreeMap<String, Json>,
     /// The file it was read from, for error messages.
     pub source: Option<PathBuf>,
 }
@@ -78,8 +82,15 @@ impl RunConfig {
                     crate::limits::apply_limits(&mut Default::default(), value, "limits", &mut found);
                     config.limits = Some(value.clone());
                 }
-                other => found
-                    .push((other.to_owned(), "unknown key; expected `solids`, `execution`, `limits` or `tags`".into())),
+                "mode" => match value.as_str() {
+                    Some(mode) if crate::manifest::is_valid_name(mode) => config.mode = Some(mode.to_owned()),
+                    _ => found.push(("mode".into(), format!("expected a mode name, found {value}"))),
+                },
+                "resources" => config.read_resources(value, &mut found),
+                other => found.push((
+                    other.to_owned(),
+                    "unknown key; expected `solids`, `resources`, `execution`, `limits`, `mode` or `tags`".into(),
+                )),
             }
         }
         if found.is_empty() {
@@ -116,6 +127,26 @@ impl RunConfig {
                     }
                     _ => found.push((key, "unknown key; expected `config`, `retry` or `limits`".into())),
                 }
+            }
+        }
+    }
+
+    fn read_resources(&mut self, value: &Json, found: &mut Vec<(String, String)>) {
+        let Some(resources) = value.as_object() else {
+            found.push(("resources".into(), "expected a table of resource names".into()));
+            return;
+        };
+        for (name, entry) in resources {
+            let at = format!("resources.{name}");
+            let settings = entry.as_object().and_then(|e| e.get("config").filter(|_| e.len() == 1));
+            match settings {
+                Some(settings @ Json::Object(keys)) => {
+                    if keys.contains_key("type") {
+                        found.push((format!("{at}.config.type"), "a resource's type is set by the mode".into()));
+                    }
+                    self.resources.insert(name.clone(), settings.clone());
+                }
+                _ => found.push((at, "expected `{ config = { ... } }`: settings over the mode's".into())),
             }
         }
     }
@@ -202,6 +233,14 @@ impl RunConfig {
             }
         }
         let mut json = serde_json::json!({ "solids": solids, "tags": self.tags });
+        if let Some(mode) = &self.mode {
+            json["mode"] = Json::String(mode.clone());
+        }
+        if !self.resources.is_empty() {
+            let resources: Map<String, Json> =
+                self.resources.iter().map(|(name, settings)| (name.clone(), serde_json::json!({ "config": settings }))).collect();
+            json["resources"] = Json::Object(resources);
+        }
         if let Some(execution) = &self.execution {
             json["execution"] = execution.clone();
         }

@@ -29,12 +29,17 @@ struct Cli {
 /// How a run executes, shared by `run` and `reexecute`.
 #[derive(clap::Args, Debug)]
 struct ExecutionArgs {
-    /// A run config file (TOML or JSON): solids.<alias>.config, execution, limits, tags
+    /// A run config file (TOML, YAML or JSON): solids.<alias>.config, resources.<name>.config,
+    /// execution, limits, tags, mode
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Start from this preset of the pipeline (the config file and --set go over it)
     #[arg(long, value_name = "NAME")]
     preset: Option<String>,
+    /// Run in this mode: the resources it binds, its run config under the run's
+    /// [default: the manifest's default mode, else its only mode]
+    #[arg(long, value_name = "NAME")]
+    mode: Option<String>,
     /// Set one run config value: --set solids.<alias>.config.iterations=3 (repeatable)
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
@@ -197,6 +202,12 @@ enum AssetsAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands that only print end quietly when their reader goes away. A run keeps
+    // SIGPIPE ignored: it writes to its workers' pipes, and a dead worker must fail its
+    // step, not kill the host.
+    if !matches!(cli.command, Command::Run { .. } | Command::Reexecute { .. } | Command::Worker { .. }) {
+        restore_sigpipe();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("WEFT_LOG"))
         .with_writer(std::io::stderr)
@@ -269,6 +280,9 @@ impl ExecutionArgs {
 
     /// Puts the flags over a run config.
     fn apply(&self, run_config: &mut weft_host::RunConfig) -> Result<(), weft_host::Problems> {
+        if let Some(mode) = &self.mode {
+            run_config.mode = Some(mode.clone());
+        }
         if let Some(n) = self.max_concurrent {
             run_config.override_execution("max_concurrent", n.into())?;
         }
@@ -284,3 +298,18 @@ impl ExecutionArgs {
         Ok(())
     }
 }
+
+/// Lets `weft show RUN | head` end quietly when `head` stops reading, as Unix tools do:
+/// Rust ignores SIGPIPE, which turns the next `println!` into a panic.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn restore_sigpipe() {
+    // SAFETY: called in `main` before the runtime or any other thread starts; it only
+    // resets one signal's disposition to the default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}

@@ -25,6 +25,32 @@ pub struct Manifest {
     pub build: Option<BuildRecipe>,
     pub solids: Vec<SolidDecl>,
     pub pipelines: Vec<PipelineDecl>,
+    /// Modes, in declaration order.
+    pub modes: Vec<ModeDecl>,
+}
+
+/// A mode (Dagster's ModeDefinition): resources bound under names, and run config that
+/// every run in the mode starts from. `weft run --mode NAME` picks one.
+#[derive(Debug, Clone)]
+pub struct ModeDecl {
+    pub name: String,
+    pub description: String,
+    /// Chosen when a run names no mode.
+    pub default: bool,
+    pub resources: Vec<ResourceDecl>,
+    /// Run config under the run's own (checked when read).
+    pub config: Option<serde_json::Value>,
+    pub at: Location,
+}
+
+/// A resource a mode binds: `[modes.<mode>.resources.<name>]` with `type` and the type's
+/// settings, checked for shape when read and resolved (environment variables read) when
+/// a run is planned.
+#[derive(Debug, Clone)]
+pub struct ResourceDecl {
+    pub name: String,
+    pub settings: serde_json::Value,
+    pub at: Location,
 }
 
 /// Where in the manifest something was declared, for error messages.
@@ -202,6 +228,26 @@ impl Manifest {
     pub fn solid(&self, name: &str) -> Option<&SolidDecl> {
         self.solids.iter().find(|s| s.name == name)
     }
+
+    /// The mode a run uses: `name` if given, else the mode marked `default`, else the
+    /// only mode; `None` when the manifest has no mode to choose.
+    ///
+    /// # Errors
+    /// [`Problems`] naming the declared modes when there is no mode `name`.
+    pub fn choose_mode(&self, name: Option<&str>) -> Result<Option<&ModeDecl>, Problems> {
+        let Some(name) = name else {
+            let default = self.modes.iter().find(|m| m.default);
+            return Ok(default.or(if self.modes.len() == 1 { self.modes.first() } else { None }));
+        };
+        match self.modes.iter().find(|m| m.name == name) {
+            Some(mode) => Ok(Some(mode)),
+            None => {
+                let names: Vec<String> = self.modes.iter().map(|m| format!("`{}`", m.name)).collect();
+                let known = if names.is_empty() { "it declares none".to_owned() } else { names.join(", ") };
+                Err(Problems::one(Problem::new(&self.path, Some("modes"), format!("no mode `{name}` ({known})"))))
+            }
+        }
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -308,7 +354,7 @@ impl Reader<'_> {
     }
 
     fn manifest(&mut self, root: &dyn TableLike) -> Manifest {
-        self.check_keys(root, "", &["manifest_version", "build", "solids", "pipelines"]);
+        self.check_keys(root, "", &["manifest_version", "build", "solids", "modes", "pipelines"]);
         if let Some(item) = root.get("manifest_version") {
             let at = self.location(root, "manifest_version", "manifest_version");
             match item.as_integer() {
@@ -374,7 +420,55 @@ impl Reader<'_> {
             let at = Location { line: 0, key: "pipelines".into() };
             self.problem(&at, "the manifest declares no pipeline");
         }
-        Manifest { path: PathBuf::new(), dir: PathBuf::new(), build, solids, pipelines }
+        let modes = self.modes(root);
+        Manifest { path: PathBuf::new(), dir: PathBuf::new(), build, solids, pipelines, modes }
+    }
+
+    /// Reads `[modes.<name>]`: `description`, `default`, `resources`, `config`.
+    fn modes(&mut self, root: &dyn TableLike) -> Vec<ModeDecl> {
+        let Some(table) = self.sub_table(root, "modes", "") else { return Vec::new() };
+        let mut modes = Vec::new();
+        for (name, item) in table.iter() {
+            let key = join("modes", name);
+            let at = self.location(table, name, &key);
+            self.check_name(&at, "mode", name);
+            let Some(decl) = item.as_table_like() else {
+                self.problem(&at, format!("expected a table, found {}", item.type_name()));
+                continue;
+            };
+            self.check_keys(decl, &key, &["description", "default", "resources", "config"]);
+            let description = self.string(decl, "description", &key).unwrap_or_default();
+            let default = self.boolean(decl, "default", &key).unwrap_or(false);
+            let config = self.json_table(decl, "config", &key, |json, at, problems| {
+                if let Err(found) = crate::config::RunConfig::from_json(json, None) {
+                    problems.extend(found.0.into_iter().map(|p| (join(at, &p.key.unwrap_or_default()), p.message)));
+                }
+            });
+            let mut resources = Vec::new();
+            if let Some(bound) = self.sub_table(decl, "resources", &key) {
+                let resources_key = join(&key, "resources");
+                for (resource, item) in bound.iter() {
+                    let resource_key = join(&resources_key, resource);
+                    let resource_at = self.location(bound, resource, &resource_key);
+                    self.check_name(&resource_at, "resource", resource);
+                    let settings = toml_to_json(item).unwrap_or(serde_json::Value::Null);
+                    let mut found = Vec::new();
+                    crate::resource::binding::backend(resource, &settings, self.dir, &resource_key, false, &mut found);
+                    for (key, message) in found {
+                        self.problem(&Location { line: resource_at.line, key }, message);
+                    }
+                    resources.push(ResourceDecl { name: resource.to_owned(), settings, at: resource_at });
+                }
+            }
+            modes.push(ModeDecl { name: name.to_owned(), description, default, resources, config, at });
+        }
+        let defaults: Vec<&ModeDecl> = modes.iter().filter(|m| m.default).collect();
+        if defaults.len() > 1 {
+            let names: Vec<String> = defaults.iter().map(|m| format!("`{}`", m.name)).collect();
+            let at = defaults[1].at.clone();
+            self.problem(&at, format!("only one mode can be the default ({} say they are)", names.join(" and ")));
+        }
+        modes
     }
 
     fn build(&mut self, table: &dyn TableLike, key: &str) -> Option<BuildRecipe> {

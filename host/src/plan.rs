@@ -11,7 +11,8 @@ use crate::error::Error;
 use crate::error::{Problem, Problems};
 use crate::execution::{ExecutionSettings, RetryPolicy, apply_execution, apply_retry};
 use crate::limits::{StepLimits, apply_limits};
-use crate::manifest::{Location, Manifest, OutputRef, PipelineDecl, StepDecl};
+use crate::manifest::{Location, Manifest, ModeDecl, OutputRef, PipelineDecl, StepDecl};
+use crate::resource::{ResourceGrant, binding};
 use crate::run::RunId;
 use crate::solid::{InputDef, LoadedSolid};
 use crate::value::Value;
@@ -80,6 +81,8 @@ pub async fn plan(
     note: &dyn Fn(&str),
 ) -> Result<LockedPipeline, Problems> {
     let (decl, loaded) = load_solids(engine, manifest, pipeline, note).await?;
+    let (run_config, mode) = resolve_mode(manifest, run_config)?;
+    let run_config = &run_config;
     let mut problems = Vec::new();
     let index = decl.steps.iter().enumerate().map(|(i, s)| (s.alias.as_str(), i)).collect();
     let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded, index };
@@ -103,7 +106,9 @@ pub async fn plan(
         }
     }
     let execution = resolve_execution(decl, &mut steps, run_config, &mut problems);
+    let resources = resolve_resources(manifest, mode, &steps, run_config, &mut problems);
     resolve_sandbox(&manifest.path, decl, &mut steps, run_config, &mut problems);
+    grant_resources(manifest, decl, mode, &mut steps, &resources, &mut problems);
     let order = planner.order(&steps, &mut problems);
     if !problems.is_empty() {
         return Err(Problems(problems));
@@ -116,6 +121,129 @@ pub async fn plan(
         execution,
         selection: None,
     })
+}
+
+/// The run's mode (the one it names, else the manifest's default) and its run config:
+/// the mode's config under the run's own, with the mode recorded in it.
+///
+/// # Errors
+/// [`Problems`] when the run names a mode the manifest does not declare, or the mode's
+/// config does not merge.
+fn resolve_mode<'m>(manifest: &'m Manifest, run_config: &RunConfig) -> Result<(RunConfig, Option<&'m ModeDecl>), Problems> {
+    let Some(mode) = manifest.choose_mode(run_config.mode.as_deref())? else {
+        return Ok((run_config.clone(), None));
+    };
+    let mut effective = match &mode.config {
+        Some(json) => {
+            let mut base = RunConfig::from_json(json, Some(&manifest.path))?;
+            base.source = Some(manifest.path.clone());
+            run_config.over(&base)?
+        }
+        None => run_config.clone(),
+    };
+    effective.mode = Some(mode.name.clone());
+    Ok((effective, Some(mode)))
+}
+
+/// The mode's resources that some step needs, with the run config's settings over the
+/// mode's, resolved now (environment variables read, paths made absolute). A resource
+/// no step needs is not resolved, so that its unset variables do not stop this run.
+fn resolve_resources(
+    manifest: &Manifest,
+    mode: Option<&ModeDecl>,
+    steps: &[PlannedStep],
+    run_config: &RunConfig,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, Option<ResourceGrant>)> {
+    let file = run_config.source.as_deref().unwrap_or(Path::new("<run config>"));
+    for name in run_config.resources.keys() {
+        if !mode.is_some_and(|m| m.resources.iter().any(|r| &r.name == name)) {
+            let message = match mode {
+                Some(mode) => format!("mode `{}` binds no resource `{name}` ({})", mode.name, bound_names(mode)),
+                None => format!("no mode binds a resource `{name}`: the run has no mode"),
+            };
+            problems.push(Problem::new(file, Some(&format!("resources.{name}")), message));
+        }
+    }
+    let Some(mode) = mode else { return Vec::new() };
+    let needed: BTreeSet<&str> =
+        steps.iter().flat_map(|s| s.solid.def.resources.iter().map(|need| need.name.as_str())).collect();
+    let mut resolved = Vec::new();
+    for decl in mode.resources.iter().filter(|r| needed.contains(r.name.as_str())) {
+        let mut settings = decl.settings.clone();
+        if let Some(over) = run_config.resources.get(&decl.name) {
+            config::merge(&mut settings, over);
+        }
+        let mut found = Vec::new();
+        let backend = binding::backend(&decl.name, &settings, &manifest.dir, &decl.at.key, true, &mut found);
+        let line = (decl.at.line > 0).then_some(decl.at.line);
+        problems.extend(found.into_iter().map(|(key, message)| Problem::keyed(&manifest.path, line, &key, message)));
+        let grant = backend.map(|backend| ResourceGrant { name: decl.name.clone(), backend });
+        resolved.push((decl.name.clone(), grant));
+    }
+    resolved
+}
+
+fn bound_names(mode: &ModeDecl) -> String {
+    if mode.resources.is_empty() {
+        return "it binds none".to_owned();
+    }
+    let names: Vec<String> = mode.resources.iter().map(|r| format!("`{}`", r.name)).collect();
+    format!("it binds {}", names.join(", "))
+}
+
+/// Grants each step the resources its solid declares, each bound by the mode to a
+/// backend of the declared kind; every need left unbound is a problem.
+fn grant_resources(
+    manifest: &Manifest,
+    decl: &PipelineDecl,
+    mode: Option<&ModeDecl>,
+    steps: &mut [PlannedStep],
+    resources: &[(String, Option<ResourceGrant>)],
+    problems: &mut Vec<Problem>,
+) {
+    // Still in declaration order.
+    for (step, declared) in steps.iter_mut().zip(&decl.steps) {
+        let line = (declared.at.line > 0).then_some(declared.at.line);
+        let solid = &step.solid.def.name;
+        for need in &step.solid.def.resources {
+            let (name, kind) = (&need.name, need.kind);
+            let message = match (mode, resources.iter().find(|(n, _)| n == name)) {
+                // Its settings are wrong: reported where they are.
+                (_, Some((_, None))) => continue,
+                (_, Some((_, Some(grant)))) if grant.backend.kind() == kind => {
+                    step.grants.resources.push(grant.clone());
+                    continue;
+                }
+                (Some(mode), Some((_, Some(grant)))) => format!(
+                    "solid `{solid}` needs resource `{name}` as {kind}, but mode `{}` binds it to `{}`, {}",
+                    mode.name,
+                    grant.backend.type_name(),
+                    grant.backend.kind()
+                ),
+                (Some(mode), None) => format!(
+                    "solid `{solid}` needs resource `{name}` ({kind}), which mode `{}` does not bind ({}); \
+                     bind it in [modes.{}.resources.{name}]",
+                    mode.name,
+                    bound_names(mode),
+                    mode.name
+                ),
+                (None, _) if manifest.modes.is_empty() => format!(
+                    "solid `{solid}` needs resource `{name}` ({kind}), but the manifest declares no modes; \
+                     bind it in [modes.<mode>.resources.{name}]"
+                ),
+                (None, _) => {
+                    let names: Vec<String> = manifest.modes.iter().map(|m| format!("`{}`", m.name)).collect();
+                    format!(
+                        "solid `{solid}` needs resource `{name}` ({kind}), but no mode is chosen: \
+                         run with --mode (modes: {}) or mark one `default = true`",
+                        names.join(", ")
+                    )
+                }
+            };
+            problems.push(Problem::keyed(&manifest.path, line, &declared.at.key, message));
+        }
+    }
 }
 
 /// Execution settings: defaults, under the pipeline's, under the run config's. Each

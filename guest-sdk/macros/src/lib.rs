@@ -63,7 +63,7 @@ struct SolidAttrs {
     input_descriptions: Vec<(Ident, LitStr)>,
     config_schema: Option<LitStr>,
     config: Option<Type>,
-    capabilities: Vec<LitStr>,
+    resources: Vec<(Ident, Ident)>,
     tags: Vec<(Ident, LitStr)>,
 }
 
@@ -89,23 +89,19 @@ impl SolidAttrs {
                 self.tags.push((name, tag.value()?.parse()?));
                 Ok(())
             })?,
-            "capabilities" => {
-                let Expr::Array(array) = meta.value()?.parse::<Expr>()? else {
-                    return Err(meta.error("expected a list of strings: capabilities = [\"kv\"]"));
-                };
-                for element in array.elems {
-                    match element {
-                        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => self.capabilities.push(s),
-                        other => {
-                            return Err(syn::Error::new_spanned(other, "expected a string"));
-                        }
-                    }
+            "resources" => meta.parse_nested_meta(|resource| {
+                let name = resource.path.require_ident()?.clone();
+                let kind: Ident = resource.value()?.parse()?;
+                if !["key_value", "sql", "http", "secrets"].contains(&kind.to_string().as_str()) {
+                    return Err(syn::Error::new_spanned(kind, "expected a resource kind: key_value, sql, http or secrets"));
                 }
-            }
+                self.resources.push((name, kind));
+                Ok(())
+            })?,
             _ => {
                 return Err(meta.error(
                     "unknown key: expected one of name, description, version, output, \
-                     outputs, yields, inputs, config, config_schema, capabilities, tags",
+                     outputs, yields, inputs, config, config_schema, resources, tags",
                 ));
             }
         }
@@ -259,7 +255,16 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
         (None, Some(ty)) => quote!(::core::option::Option::Some(::weft_guest::__private::config_schema::<#ty>())),
         (None, None) => quote!(::core::option::Option::None),
     };
-    let capabilities = &attrs.capabilities;
+    let resources = attrs.resources.iter().map(|(name, kind)| {
+        let name = name.to_string();
+        let variant = match kind.to_string().as_str() {
+            "key_value" => format_ident!("KeyValue"),
+            "sql" => format_ident!("Sql"),
+            "http" => format_ident!("Http"),
+            _ => format_ident!("Secrets"),
+        };
+        quote!((#name, ::weft_guest::__private::ResourceKind::#variant))
+    });
     let tags = attrs.tags.iter().map(|(k, v)| {
         let k = k.to_string();
         quote!((#k, #v))
@@ -280,7 +285,7 @@ fn expand(attrs: SolidAttrs, function: ItemFn) -> syn::Result<TokenStream2> {
                         ::std::vec![#(#input_defs),*],
                         ::std::vec![#(#output_defs),*],
                         #config_schema,
-                        &[#(#capabilities),*],
+                        &[#(#resources),*],
                         &[#(#tags),*],
                     )
                 }

@@ -180,6 +180,9 @@ pub fn show(record: &RunRecord, events: &[Event]) {
     if let Some(selection) = &record.step_selection {
         println!("Steps     {selection}");
     }
+    if let Some(mode) = record.run_config.get("mode").and_then(|m| m.as_str()) {
+        println!("Mode      {mode}");
+    }
     println!("Config    {}", record.run_config);
     println!();
     println!("Steps:");
