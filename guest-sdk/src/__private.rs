@@ -72,7 +72,10 @@ pub fn solid_def(
         inputs,
         outputs,
         config_schema,
-        resources: resources.iter().map(|(name, kind)| wit::ResourceNeed { name: (*name).to_owned(), kind: *kind }).collect(),
+        resources: resources
+            .iter()
+            .map(|(name, kind)| wit::ResourceNeed { name: (*name).to_owned(), kind: *kind })
+            .collect(),
         tags: tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
     }
 }

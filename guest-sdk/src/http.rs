@@ -99,7 +99,9 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &[u8])], body: Option<
         let stream = outgoing_body.write().map_err(|()| failed("the request body stream was taken"))?;
         // wasi:io lets one call write at most 4096 bytes.
         for chunk in bytes.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| HttpError::Failed(format!("sending the body: {e:?}")))?;
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| HttpError::Failed(format!("sending the body: {e:?}")))?;
         }
     }
     OutgoingBody::finish(outgoing_body, None).map_err(|e| error(url, e))?;

@@ -237,8 +237,11 @@ impl RunConfig {
             json["mode"] = Json::String(mode.clone());
         }
         if !self.resources.is_empty() {
-            let resources: Map<String, Json> =
-                self.resources.iter().map(|(name, settings)| (name.clone(), serde_json::json!({ "config": settings }))).collect();
+            let resources: Map<String, Json> = self
+                .resources
+                .iter()
+                .map(|(name, settings)| (name.clone(), serde_json::json!({ "config": settings })))
+                .collect();
             json["resources"] = Json::Object(resources);
         }
         if let Some(execution) = &self.execution {
@@ -366,6 +369,21 @@ mod tests {
         assert!(config.set("nonsense").is_err());
         let err = config.set("solids.a.confg.x=1").unwrap_err().to_string();
         assert!(err.contains("`solids.a.confg`: unknown key"), "{err}");
+    }
+
+    #[test]
+    fn mode_and_resource_settings_round_trip_and_a_type_cannot_be_overridden() {
+        let json = json!({"mode": "prod", "resources": {"db": {"config": {"url": "postgres://x"}}}});
+        let config = RunConfig::from_json(&json, None).unwrap();
+        assert_eq!(config.mode.as_deref(), Some("prod"));
+        assert_eq!(config.resources["db"], json!({"url": "postgres://x"}));
+        assert_eq!(RunConfig::from_json(&config.to_json(), None).unwrap(), config);
+        let err = RunConfig::from_json(&json!({"resources": {"db": {"config": {"type": "sqlite"}}}}), None);
+        assert!(
+            err.unwrap_err().to_string().contains("`resources.db.config.type`: a resource's type is set by the mode")
+        );
+        let err = RunConfig::from_json(&json!({"mode": "not a name"}), None).unwrap_err().to_string();
+        assert!(err.contains("`mode`: expected a mode name"), "{err}");
     }
 
     #[test]

@@ -129,7 +129,10 @@ pub async fn plan(
 /// # Errors
 /// [`Problems`] when the run names a mode the manifest does not declare, or the mode's
 /// config does not merge.
-fn resolve_mode<'m>(manifest: &'m Manifest, run_config: &RunConfig) -> Result<(RunConfig, Option<&'m ModeDecl>), Problems> {
+fn resolve_mode<'m>(
+    manifest: &'m Manifest,
+    run_config: &RunConfig,
+) -> Result<(RunConfig, Option<&'m ModeDecl>), Problems> {
     let Some(mode) = manifest.choose_mode(run_config.mode.as_deref())? else {
         return Ok((run_config.clone(), None));
     };

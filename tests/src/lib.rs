@@ -16,8 +16,24 @@ pub fn guest_dir() -> PathBuf {
 }
 
 /// The guest crates the tests use, by package name.
-const GUESTS: &[&str] =
-    &["conformance", "faulty", "probe", "hostile", "netcat", "hello-world", "salutation", "config-example-solid"];
+const GUESTS: &[&str] = &[
+    "conformance",
+    "faulty",
+    "probe",
+    "hostile",
+    "netcat",
+    "kv-probe",
+    "secret-probe",
+    "http-probe",
+    "sneaky",
+    "undeclared",
+    "hello-world",
+    "salutation",
+    "config-example-solid",
+    "generate-table-1",
+    "generate-table-2",
+    "summarize-tables",
+];
 
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -130,7 +146,39 @@ pub fn step_status(events: &[weft_host::Event], step: &str) -> &'static str {
 /// Runs the `weft` binary from the repository root and returns its exit code with its
 /// stdout and stderr together.
 pub fn weft(args: &[&str]) -> (i32, String) {
-    let output = Command::new(weft_bin()).args(args).current_dir(root()).output().expect("weft runs");
+    weft_with_env(args, &[])
+}
+
+/// [`weft`] with these environment variables set for it.
+pub fn weft_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output =
+        Command::new(weft_bin()).args(args).envs(env.iter().copied()).current_dir(root()).output().expect("weft runs");
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.code().unwrap_or(-1), text)
+}
+
+/// The PostgreSQL server the tests use: `WEFT_TEST_POSTGRES_URL` (`.ci/run` sets it),
+/// else the development machine's. Tests that need it fail when it is down.
+pub fn postgres_url() -> String {
+    std::env::var("WEFT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The Redis server the tests use: `WEFT_TEST_REDIS_URL`, else the development machine's.
+pub fn redis_url() -> String {
+    std::env::var("WEFT_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A step output as JSON, for comparing with expected values: text, numbers and
+/// booleans as themselves, `json` values parsed, bytes as a list of numbers.
+pub fn value_json(value: &weft_host::Value) -> serde_json::Value {
+    use weft_host::Value;
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Boolean(b) => (*b).into(),
+        Value::Integer(n) => (*n).into(),
+        Value::Float(x) => (*x).into(),
+        Value::Text(s) => s.as_str().into(),
+        Value::Bytes(b) => b.as_slice().into(),
+        Value::Json(text) => serde_json::from_str(text).expect("a json value holds JSON"),
+    }
 }

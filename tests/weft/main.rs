@@ -8,6 +8,7 @@ mod failures;
 mod history;
 mod loading;
 mod manifest_cases;
+mod resources;
 mod sandbox;
 mod scheduling;
 mod serial;

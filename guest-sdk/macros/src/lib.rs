@@ -93,7 +93,10 @@ impl SolidAttrs {
                 let name = resource.path.require_ident()?.clone();
                 let kind: Ident = resource.value()?.parse()?;
                 if !["key_value", "sql", "http", "secrets"].contains(&kind.to_string().as_str()) {
-                    return Err(syn::Error::new_spanned(kind, "expected a resource kind: key_value, sql, http or secrets"));
+                    return Err(syn::Error::new_spanned(
+                        kind,
+                        "expected a resource kind: key_value, sql, http or secrets",
+                    ));
                 }
                 self.resources.push((name, kind));
                 Ok(())

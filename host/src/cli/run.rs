@@ -110,7 +110,8 @@ pub async fn scaffold(place: &Place, manifest: &std::path::Path, pipeline: Optio
     let scratch = std::env::temp_dir().join(format!("weft-config-{}", std::process::id()));
     let db = place.db.clone().unwrap_or_else(|| scratch.join("scaffold.redb"));
     let steps = Host::open(&db)?.describe_pipeline(&manifest, &pipeline).await?;
-    print!("{}", super::scaffold::render(&pipeline, &manifest.path.display().to_string(), &steps));
+    let shown = manifest.path.display().to_string();
+    print!("{}", super::scaffold::render(&pipeline, &shown, &steps, &manifest.modes));
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(ExitCode::SUCCESS)
 }

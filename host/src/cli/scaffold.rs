@@ -4,9 +4,16 @@
 use serde_json::Value as Json;
 use std::fmt::Write as _;
 use weft_host::SolidDef;
+use weft_host::manifest::ModeDecl;
 
-/// The scaffold for `steps` (alias and definition) of `pipeline`.
-pub fn render(pipeline: &str, manifest: &str, steps: &[(String, std::sync::Arc<SolidDef>)]) -> String {
+/// The scaffold for `steps` (alias and definition) of `pipeline`, with the resources
+/// they use as `modes` bind them.
+pub fn render(
+    pipeline: &str,
+    manifest: &str,
+    steps: &[(String, std::sync::Arc<SolidDef>)],
+    modes: &[ModeDecl],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Run config for pipeline `{pipeline}` ({manifest}).");
     let _ = writeln!(out, "# Use it with: weft run {manifest} -p {pipeline} --config FILE");
@@ -25,6 +32,7 @@ pub fn render(pipeline: &str, manifest: &str, steps: &[(String, std::sync::Arc<S
             }
         }
     }
+    resources(&mut out, steps, modes);
     let _ = writeln!(out);
     let _ = writeln!(out, "# How the run executes (the pipeline's settings apply where this is silent).");
     let _ = writeln!(out, "# [execution]");
@@ -38,6 +46,39 @@ pub fn render(pipeline: &str, manifest: &str, steps: &[(String, std::sync::Arc<S
     let _ = writeln!(out, "# timeout = \"5m\"");
     let _ = writeln!(out, "# memory = \"256MiB\"");
     out
+}
+
+/// The modes to choose from, and each resource the steps use with its settings in each
+/// mode, ready to override under `[resources.<name>.config]`.
+fn resources(out: &mut String, steps: &[(String, std::sync::Arc<SolidDef>)], modes: &[ModeDecl]) {
+    let mut needed: Vec<(&str, weft_host::ResourceKind, Vec<&str>)> = Vec::new();
+    for (alias, def) in steps {
+        for need in &def.resources {
+            match needed.iter_mut().find(|(name, _, _)| *name == need.name) {
+                Some(entry) => entry.2.push(alias),
+                None => needed.push((&need.name, need.kind, vec![alias])),
+            }
+        }
+    }
+    if modes.is_empty() && needed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let names: Vec<String> =
+        modes.iter().map(|m| if m.default { format!("{} (default)", m.name) } else { m.name.clone() }).collect();
+    let _ = writeln!(out, "# The mode binds the resources and gives defaults: {}", names.join(", "));
+    let chosen = modes.iter().find(|m| m.default).or(modes.first());
+    let _ = writeln!(out, "# mode = \"{}\"", chosen.map_or("<mode>", |m| m.name.as_str()));
+    for (name, kind, users) in needed {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "# Resource `{name}`: {kind}, used by {}.", users.join(", "));
+        for mode in modes {
+            let bound = mode.resources.iter().find(|r| r.name == name);
+            let settings = bound.map_or_else(|| "not bound".to_owned(), |r| r.settings.to_string());
+            let _ = writeln!(out, "#   {}: {settings}", mode.name);
+        }
+        let _ = writeln!(out, "# [resources.{name}.config]");
+    }
 }
 
 fn first_line(text: &str) -> &str {

@@ -419,4 +419,72 @@ mod tests {
         let miscounted = query(&c, &backend, st("select $1", vec![])).await.unwrap_err();
         assert_eq!(miscounted, CallError::Invalid("the statement takes 1 parameter(s) but 0 were given".into()));
     }
+
+    /// Against the real PostgreSQL server (`WEFT_TEST_POSTGRES_URL`, else the local one):
+    /// fails, rather than skips, when it is down.
+    #[tokio::test]
+    async fn postgres_converts_parameters_to_column_types_and_reads_typed_rows() {
+        let url = std::env::var("WEFT_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let backend = Backend::Postgres { url: super::super::Secret(url) };
+        let c = Connections::default();
+        let table = format!("weft_sql_test_{}", std::process::id());
+        let st = |sql: String, params: Vec<SqlValue>| Statement { sql, params };
+        execute(&c, &backend, st(format!("drop table if exists {table}"), vec![])).await.unwrap();
+        let create = format!(
+            "create table {table} (id int4, small int2, score float8, name text, doc jsonb, raw bytea, ok bool, price numeric)"
+        );
+        execute(&c, &backend, st(create, vec![])).await.unwrap();
+        let insert = format!("insert into {table} values ($1, $2, $3, $4, $5, $6, $7, 1.5)");
+        let row = vec![
+            SqlValue::Integer(1),
+            SqlValue::Integer(2),
+            SqlValue::Integer(3),
+            SqlValue::Text("ada".into()),
+            SqlValue::Text(r#"{"a": [1, 2]}"#.into()),
+            SqlValue::Bytes(vec![0, 255]),
+            SqlValue::Boolean(true),
+        ];
+        assert_eq!(execute(&c, &backend, st(insert.clone(), row.clone())).await.unwrap(), 1);
+
+        let select = format!("select id, small, score, name, doc, raw, ok from {table} where name = $1");
+        let rows = query(&c, &backend, st(select, vec![SqlValue::Text("ada".into())])).await.unwrap();
+        assert_eq!(rows.columns, ["id", "small", "score", "name", "doc", "raw", "ok"]);
+        let expected = vec![
+            SqlValue::Integer(1),
+            SqlValue::Integer(2),
+            SqlValue::Float(3.0),
+            SqlValue::Text("ada".into()),
+            SqlValue::Text(r#"{"a":[1,2]}"#.into()),
+            SqlValue::Bytes(vec![0, 255]),
+            SqlValue::Boolean(true),
+        ];
+        assert_eq!(rows.rows, [expected]);
+
+        let numeric = query(&c, &backend, st(format!("select price from {table}"), vec![])).await.unwrap_err();
+        assert!(
+            matches!(&numeric, CallError::Invalid(m) if m.contains("type numeric") && m.contains("::float8")),
+            "{numeric:?}"
+        );
+        let mut too_big = row.clone();
+        too_big[1] = SqlValue::Integer(70_000);
+        let error = execute(&c, &backend, st(insert.clone(), too_big)).await.unwrap_err();
+        assert!(matches!(&error, CallError::Invalid(m) if m.contains("70000 does not fit in int2")), "{error:?}");
+        let mut mistyped = row.clone();
+        mistyped[0] = SqlValue::Text("one".into());
+        let error = execute(&c, &backend, st(insert.clone(), mistyped)).await.unwrap_err();
+        assert!(matches!(&error, CallError::Invalid(m) if m.contains("a text cannot be sent as int4")), "{error:?}");
+
+        let failed = transaction(
+            &c,
+            &backend,
+            vec![st(insert, row), st(format!("insert into {table} (id) values ('x')"), vec![])],
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(&failed, CallError::Invalid(m) if m.starts_with("statement 2: PostgreSQL:")), "{failed:?}");
+        let count = query(&c, &backend, st(format!("select count(*) as n from {table}"), vec![])).await.unwrap();
+        assert_eq!(count.rows, [vec![SqlValue::Integer(1)]], "the failed transaction left nothing");
+        execute(&c, &backend, st(format!("drop table {table}"), vec![])).await.unwrap();
+    }
 }
