@@ -129,7 +129,10 @@ async fn a_component_that_imports_sockets_is_refused_before_anything_runs() {
     let error = host.plan(&manifest, "p", &RunConfig::default()).await.unwrap_err().to_string();
     assert!(error.contains("`solids.netcat.wasm`"), "names the solid: {error}");
     assert!(error.contains("imports `wasi:sockets/"), "names the import: {error}");
-    assert!(error.contains("network access is not granted to solids"), "{error}");
+    assert!(
+        error.contains("sockets are not granted to solids; reach HTTP services through an `http` resource"),
+        "{error}"
+    );
     assert!(host.runs().unwrap().is_empty(), "nothing ran");
 }
 
