@@ -534,6 +534,14 @@ fn version_key(step: &PlannedStep, inputs: &[(String, Value)]) -> [u8; 32] {
     // serde_json keeps object keys sorted, so equal configs print equal.
     hasher.update(step.config.to_string().as_bytes());
     hasher.update(&[0, u8::from(step.grants.deterministic)]);
+    // A step bound to another database or store is another computation. Secret values
+    // are left out: only the names of the variables they come from count.
+    for grant in &step.grants.resources {
+        hasher.update(grant.name.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(grant.backend.identity().as_bytes());
+        hasher.update(&[0]);
+    }
     for (name, value) in inputs {
         hasher.update(name.as_bytes());
         hasher.update(&[0]);

@@ -115,6 +115,18 @@ impl Backend {
         }
     }
 
+    /// What the backend is, for telling bindings apart (the memoization key): its type
+    /// and settings, with secret values replaced by their variables' names.
+    pub fn identity(&self) -> String {
+        match self {
+            Backend::Env { values } => {
+                let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+                format!("env {}", names.join(","))
+            }
+            other => serde_json::to_string(other).unwrap_or_default(),
+        }
+    }
+
     /// The backend's type as a mode names it (`type = "sqlite"`).
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -197,5 +209,8 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let backend = Backend::Env { values: vec![("TOKEN".into(), Secret("hunter2".into()))] };
         assert!(!format!("{backend:?}").contains("hunter2"));
+        assert_eq!(backend.identity(), "env TOKEN", "the memo key names the variable, not its value");
+        let sqlite = Backend::Sqlite { path: "a.sqlite".into() };
+        assert_ne!(sqlite.identity(), Backend::Sqlite { path: "b.sqlite".into() }.identity());
     }
 }
