@@ -2,8 +2,9 @@
 //! std guests import it even without I/O) but grants nothing unless the manifest says
 //! so: directories preopened read-only or read-write, named host environment variables,
 //! deterministic clocks and randomness on request, and the resources a mode binds (see
-//! `resource/`). Sockets are never granted: a component that imports them is refused
-//! when it is loaded. Outbound HTTP goes only through an `http` resource's allow-list.
+//! `resource/`). Sockets are linked (CPython's libc imports them unconditionally) with a
+//! context that refuses every address and name lookup; outbound HTTP goes only through an
+//! `http` resource's allow-list.
 
 use crate::resource::ResourceGrant;
 use serde::{Deserialize, Serialize};
@@ -31,33 +32,4 @@ pub struct Grants {
     pub deterministic: bool,
     /// The resources the step's solid declares, as the run's mode binds them.
     pub resources: Vec<ResourceGrant>,
-}
-
-/// Interface prefixes that would give a step raw network access. This host grants none
-/// of them.
-const NETWORK: &[&str] = &["wasi:sockets/"];
-
-/// Checks a component's imports against what this host can grant: the contract, WASI
-/// without sockets, and `wasi:http` (checked against the solid's resources when it is
-/// loaded). Returns the first refused import with the reason.
-pub fn refused_import<'a>(imports: impl IntoIterator<Item = &'a str>) -> Option<(String, &'static str)> {
-    imports.into_iter().find_map(|name| {
-        NETWORK.iter().any(|prefix| name.starts_with(prefix)).then(|| {
-            (name.to_owned(), "sockets are not granted to solids; reach HTTP services through an `http` resource")
-        })
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn network_imports_are_refused_and_the_rest_of_wasi_is_not() {
-        let ordinary = ["wasi:cli/environment@0.2.6", "wasi:filesystem/types@0.2.6", "weft:solid/context@0.1.0"];
-        assert_eq!(refused_import(ordinary), None);
-        assert_eq!(refused_import(["wasi:http/outgoing-handler@0.2.6"]), None);
-        let refused = refused_import(["wasi:io/streams@0.2.6", "wasi:sockets/tcp@0.2.6"]);
-        assert_eq!(refused.map(|(name, _)| name).as_deref(), Some("wasi:sockets/tcp@0.2.6"));
-    }
 }

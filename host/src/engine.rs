@@ -94,9 +94,10 @@ impl SolidEngine {
             .map_err(|e| Error::Host(format!("cannot link WASI: {e}")))?;
         crate::sandbox::wit::context_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
             .map_err(|e| Error::Host(format!("cannot link weft:solid/context: {e}")))?;
-        // The resource interfaces are linked for every component; a step reaches only the
-        // resources granted to it, and a component may import one only if its solid
-        // declares a resource of that kind (see resource/ and solid.rs).
+        // The resource interfaces are linked for every component (Python and JavaScript
+        // components import every interface of the world); each call is checked against
+        // the step's grants, so a step reaches only what its solid declares and its mode
+        // binds (see resource/).
         let link = |what: &str, e: wasmtime::Error| Error::Host(format!("cannot link {what}: {e}"));
         crate::sandbox::wit::key_value_add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
             .map_err(|e| link("weft:solid/key-value", e))?;

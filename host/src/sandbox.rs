@@ -173,10 +173,12 @@ fn new_store(
     let limits = spec.limits;
     let stdout = MemoryOutputPipe::new(limits.compute_log as usize);
     let stderr = MemoryOutputPipe::new(limits.compute_log as usize);
-    // Nothing is inherited: no env, no args, no preopened dirs beyond the grants;
-    // sockets deny every address (and components importing them are refused at load).
+    // Nothing is inherited: no env, no args, no preopened dirs beyond the grants, and no
+    // sockets: TCP, UDP and name lookup are off, and every address is refused.
     let mut wasi = WasiCtx::builder();
     wasi.stdout(stdout.clone()).stderr(stderr.clone());
+    wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+    wasi.socket_addr_check(|_, _| Box::pin(async { false }));
     for preopen in &spec.grants.files {
         let perms = if preopen.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
         wasi.preopened_dir(&preopen.host, &preopen.guest, perms)

@@ -138,7 +138,6 @@ impl LoadedSolid {
             .await
             .map_err(|m| LoadError::new(path, format!("`describe` failed: {m}")))?;
         validate_def(&def).map_err(|m| LoadError::new(path, m))?;
-        check_resource_imports(engine, &component, &def).map_err(|m| LoadError::new(path, m))?;
         Ok(LoadedSolid { path: path.to_path_buf(), digest, def: Arc::new(def), pre })
     }
 }
@@ -163,31 +162,9 @@ fn check_contract(engine: &SolidEngine, component: &Component) -> Result<(), Str
              {CONTRACT_PACKAGE}@{CONTRACT_VERSION}; rebuild the solid with a matching SDK"
         ));
     }
-    if let Some((import, why)) = crate::capability::refused_import(imports.iter().map(String::as_str)) {
-        return Err(format!("imports `{import}`, which this host does not grant: {why}"));
-    }
     if !exports.iter().any(|e| e == CONTRACT_EXPORT) {
         let found = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
         return Err(format!("does not export `{CONTRACT_EXPORT}`, so it is not a weft solid (it exports {found})"));
-    }
-    Ok(())
-}
-
-/// A component may import a resource interface only if its solid declares a resource
-/// of that kind: the declaration is what modes bind and what steps are granted, so an
-/// undeclared import could never be used — and would hide what the solid reaches.
-fn check_resource_imports(engine: &SolidEngine, component: &Component, def: &SolidDef) -> Result<(), String> {
-    let ty = component.component_type();
-    for (import, _) in ty.imports(engine.wasmtime()) {
-        let Some(kind) = ResourceKind::of_import(import) else { continue };
-        if !def.resources.iter().any(|need| need.kind == kind) {
-            return Err(format!(
-                "imports `{import}` but declares no resource of kind `{}`: declare the resource it \
-                 uses (in Rust, `#[solid(resources(name = {}))]`)",
-                kind.name(),
-                kind.name()
-            ));
-        }
     }
     Ok(())
 }

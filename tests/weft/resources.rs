@@ -267,7 +267,11 @@ fn a_step_reaches_only_the_resources_its_solid_declares() {
         r#"
         [solids.sneaky]
         wasm = "{guests}/sneaky.wasm"
+        [solids.undeclared]
+        wasm = "{guests}/undeclared.wasm"
 
+        [modes.dev.resources.cache]
+        type = "redb"
         [modes.dev.resources.db]
         type = "sqlite"
         path = "db.sqlite"
@@ -281,11 +285,12 @@ fn a_step_reaches_only_the_resources_its_solid_declares() {
         [pipelines.p.solids.sneaking]
         solid = "sneaky"
         config = { target = "warehouse" }
+        [pipelines.p.solids.undeclared]
         "#,
     );
     let (manifest, db) = (project.manifest(), project.db());
     let (code, text) = weft(&["run", manifest.to_str().unwrap(), "--db", db.to_str().unwrap()]);
-    assert_eq!(code, 0, "{text}");
+    assert_eq!(code, 1, "{text}");
     let host = Host::open(&db).unwrap();
     let run = host.runs().unwrap()[0].id;
     let answer = |step: &str| host.output(run, step, "answer").unwrap().as_ref().map(value_json);
@@ -299,4 +304,17 @@ fn a_step_reaches_only_the_resources_its_solid_declares() {
         )
     );
     assert!(!project.dir.path().join("warehouse.sqlite").exists(), "the undeclared database was never opened");
+    // A solid that calls a store it never declared fails, though the mode binds one.
+    let failure = host.events(run).unwrap().into_iter().find_map(|e| match e.kind {
+        EventKind::StepFailed { error, .. } if e.step.as_deref() == Some("undeclared") => Some(error.message),
+        _ => None,
+    });
+    assert_eq!(
+        failure.as_deref(),
+        Some(
+            "denied: the step may not use resource `cache`: its solid does not declare it as a key-value store \
+             (granted key_value: none)"
+        )
+    );
+    assert!(!project.dir.path().join(".weft/resources/cache.redb").exists(), "the store was never opened");
 }

@@ -121,19 +121,25 @@ async fn files_and_environment_are_reachable_only_as_granted() {
 }
 
 #[tokio::test]
-async fn a_component_that_imports_sockets_is_refused_before_anything_runs() {
-    let project =
-        Project::new("[solids.netcat]\nwasm = \"{guests}/netcat.wasm\"\n[pipelines.p]\nsolids = [\"netcat\"]\n");
+async fn sockets_are_linked_but_every_connection_send_and_lookup_is_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    let project = Project::new(&format!(
+        "[solids.netcat]\nwasm = \"{{guests}}/netcat.wasm\"\n[pipelines.p.solids.netcat]\nconfig = {{ address = \"{address}\" }}\n"
+    ));
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
-    let error = host.plan(&manifest, "p", &RunConfig::default()).await.unwrap_err().to_string();
-    assert!(error.contains("`solids.netcat.wasm`"), "names the solid: {error}");
-    assert!(error.contains("imports `wasi:sockets/"), "names the import: {error}");
-    assert!(
-        error.contains("sockets are not granted to solids; reach HTTP services through an `http` resource"),
-        "{error}"
+    let record = host.run(host.plan(&manifest, "p", &RunConfig::default()).await.unwrap()).await.unwrap();
+    let outcome = host.output(record.id, "netcat", "result").unwrap();
+    assert_eq!(
+        outcome,
+        Some(Value::Text(
+            "tcp: refused (permission denied); udp: refused (permission denied); lookup: refused (uncategorized error)"
+                .into()
+        ))
     );
-    assert!(host.runs().unwrap().is_empty(), "nothing ran");
+    assert!(listener.accept().is_err(), "no connection reached the listener");
 }
 
 /// The clock and random values a `clock_and_random` step logged, per attempt.

@@ -44,24 +44,6 @@ impl ResourceKind {
             ResourceKind::Secrets => "secrets",
         }
     }
-
-    /// The interface (without version) a solid imports to use it.
-    pub fn interface(self) -> &'static str {
-        match self {
-            ResourceKind::KeyValue => "weft:solid/key-value",
-            ResourceKind::Sql => "weft:solid/sql",
-            ResourceKind::Http => "wasi:http/outgoing-handler",
-            ResourceKind::Secrets => "weft:solid/secrets",
-        }
-    }
-
-    /// The kind of resource whose interface `import` (a component's import name) is.
-    pub fn of_import(import: &str) -> Option<ResourceKind> {
-        let unversioned = import.split('@').next().unwrap_or(import);
-        [ResourceKind::KeyValue, ResourceKind::Sql, ResourceKind::Http, ResourceKind::Secrets]
-            .into_iter()
-            .find(|kind| kind.interface() == unversioned)
-    }
 }
 
 impl std::fmt::Display for ResourceKind {
@@ -183,14 +165,6 @@ pub(crate) fn granted<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn imports_map_to_resource_kinds_whatever_their_version() {
-        assert_eq!(ResourceKind::of_import("weft:solid/sql@0.1.0"), Some(ResourceKind::Sql));
-        assert_eq!(ResourceKind::of_import("wasi:http/outgoing-handler@0.2.4"), Some(ResourceKind::Http));
-        assert_eq!(ResourceKind::of_import("wasi:http/types@0.2.4"), None);
-        assert_eq!(ResourceKind::of_import("weft:solid/context@0.1.0"), None);
-    }
 
     #[test]
     fn a_call_reaches_only_a_granted_resource_of_its_kind() {
