@@ -102,6 +102,12 @@ enum Command {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Build every solid of a manifest that is missing or older than its sources
+    Build {
+        /// The manifest (weft.toml, or its directory)
+        #[arg(value_name = "MANIFEST")]
+        path: Option<PathBuf>,
+    },
     /// Print a commented run config with every field the pipeline's solids take
     Config {
         /// The manifest (weft.toml, or its directory)
@@ -248,6 +254,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let what = cli::run::What::Reexecution { run, how, config: execution.config_args() };
             cli::run::run(&place, what, &|config| execution.apply(config), execution.json).await
+        }
+        Command::Build { path } => {
+            let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
+            cli::run::build(&manifest)
         }
         Command::Config { path, pipeline } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;

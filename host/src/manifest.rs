@@ -68,8 +68,19 @@ pub struct SolidDecl {
     /// The `.wasm` component, resolved against the manifest's directory.
     pub wasm: PathBuf,
     pub build: Option<BuildRecipe>,
+    /// A source file weft builds itself with its language's toolchain (`source =
+    /// "solids/parse.py"`); `wasm` then defaults to `.weft/build/<name>.wasm`.
+    pub source: Option<SourceDecl>,
     /// Where `wasm` is declared (`solids.<name>.wasm`).
     pub at: Location,
+}
+
+/// A solid's source file and the language weft builds it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDecl {
+    /// Resolved against the manifest's directory.
+    pub path: PathBuf,
+    pub language: crate::language::Language,
 }
 
 /// How to build components from source.
@@ -378,18 +389,29 @@ impl Reader<'_> {
                     self.problem(&at, format!("expected a table, found {}", item.type_name()));
                     continue;
                 };
-                self.check_keys(decl, &key, &["wasm", "build"]);
+                self.check_keys(decl, &key, &["wasm", "build", "source", "language"]);
+                let source = self.source(decl, &key);
                 let wasm = self.string(decl, "wasm", &key);
-                if wasm.is_none() && decl.get("wasm").is_none() {
-                    self.problem(&at, "missing key `wasm`: the path of the solid's component");
+                if wasm.is_none() && decl.get("wasm").is_none() && decl.get("source").is_none() {
+                    self.problem(&at, "missing key `wasm` (the solid's component) or `source` (a file weft builds)");
                 }
                 let own_build = self.sub_table(decl, "build", &key).and_then(|t| self.build(t, &join(&key, "build")));
+                if own_build.is_some() && source.is_some() {
+                    self.problem(&at, "give `source` (weft builds it) or `build` (your command), not both");
+                }
+                let wasm = match (wasm, &source) {
+                    (Some(wasm), _) => Some(self.dir.join(wasm)),
+                    (None, Some(_)) => Some(self.dir.join(".weft/build").join(format!("{name}.wasm"))),
+                    (None, None) => None,
+                };
                 if let Some(wasm) = wasm {
+                    let at_key = if decl.get("wasm").is_some() { "wasm" } else { "source" };
                     solids.push(SolidDecl {
                         name: name.to_owned(),
-                        wasm: self.dir.join(wasm),
+                        wasm,
                         build: own_build,
-                        at: self.location(decl, "wasm", &join(&key, "wasm")),
+                        source,
+                        at: self.location(decl, at_key, &join(&key, at_key)),
                     });
                 }
             }
@@ -469,6 +491,31 @@ impl Reader<'_> {
             self.problem(&at, format!("only one mode can be the default ({} say they are)", names.join(" and ")));
         }
         modes
+    }
+
+    /// Reads `source` and `language` (inferred from the file's extension when absent).
+    fn source(&mut self, decl: &dyn TableLike, key: &str) -> Option<SourceDecl> {
+        let path = self.string(decl, "source", key);
+        let language = self.string(decl, "language", key);
+        let Some(path) = path else {
+            if language.is_some() {
+                let at = self.location(decl, "language", &join(key, "language"));
+                self.problem(&at, "`language` needs `source`: the file to build");
+            }
+            return None;
+        };
+        let at = self.location(decl, "source", &join(key, "source"));
+        let language = match language {
+            Some(name) => crate::language::Language::from_name(&name),
+            None => crate::language::Language::from_path(Path::new(&path)),
+        };
+        match language {
+            Ok(language) => Some(SourceDecl { path: self.dir.join(path), language }),
+            Err(message) => {
+                self.problem(&at, message);
+                None
+            }
+        }
     }
 
     fn build(&mut self, table: &dyn TableLike, key: &str) -> Option<BuildRecipe> {

@@ -18,6 +18,12 @@ pub fn build_stale(manifest: &Manifest, solids: &[&SolidDecl], note: &dyn Fn(&st
     // Recipes to run, each with the solids it will refresh.
     let mut pending: Vec<(&BuildRecipe, Vec<&SolidDecl>)> = Vec::new();
     for solid in solids {
+        if let Some(source) = &solid.source {
+            if let Err(message) = crate::language::build_if_stale(&solid.name, source, &solid.wasm, note) {
+                problems.push(Problem::keyed(&manifest.path, Some(solid.at.line), &solid.at.key, message));
+            }
+            continue;
+        }
         let recipe = solid.build.as_ref().or(manifest.build.as_ref());
         let Some(recipe) = recipe else {
             if !solid.wasm.exists() {
@@ -87,7 +93,7 @@ fn run_recipe(recipe: &BuildRecipe) -> Result<(), String> {
 }
 
 /// Whether `wasm` is missing or older than the newest file under `sources`.
-fn is_stale(wasm: &Path, sources: &[std::path::PathBuf]) -> bool {
+pub(crate) fn is_stale(wasm: &Path, sources: &[std::path::PathBuf]) -> bool {
     let Ok(built) = wasm.metadata().and_then(|m| m.modified()) else {
         return true;
     };

@@ -182,3 +182,22 @@ pub fn value_json(value: &weft_host::Value) -> serde_json::Value {
         Value::Json(text) => serde_json::from_str(text).expect("a json value holds JSON"),
     }
 }
+
+/// Installs the Python toolchain (`scripts/toolchains python`) and builds the Python test
+/// solids (`weft build tests/python`), once per process; returns the component of `name`.
+///
+/// # Panics
+/// When the toolchain cannot be installed or a solid does not build: the tests need
+/// real Python components.
+pub fn python_guest(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(root().join("scripts/toolchains")).arg("python").status().expect("the script runs");
+        assert!(status.success(), "installing the Python toolchain failed");
+        let (code, text) = weft(&["build", "tests/python"]);
+        assert_eq!(code, 0, "building the Python test solids failed:\n{text}");
+    });
+    let path = root().join(format!("target/python-guests/{name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}

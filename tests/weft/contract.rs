@@ -1,13 +1,13 @@
 //! Every part of the contract, both ways, through one solid that touches all of it.
 
 use weft_host::{EventKind, Host, Manifest, MetadataValue, RunConfig, RunStatus, Stream, Value, ValueType};
-use weft_tests::Project;
+use weft_tests::{Project, guest, python_guest};
 
 const MANIFEST: &str = r#"
 [solids.faulty]
 wasm = "{guests}/faulty.wasm"
 [solids.conformance]
-wasm = "{guests}/conformance.wasm"
+wasm = "{conformance}"
 
 [pipelines.everything.solids.source]
 solid = "faulty"
@@ -18,8 +18,19 @@ inputs = { text = "source.out", extras = ["source.out", "source.out"] }
 "#;
 
 #[tokio::test]
-async fn a_solid_gets_and_gives_every_kind_of_value_and_event() {
-    let project = Project::new(MANIFEST);
+async fn a_rust_solid_gets_and_gives_every_kind_of_value_and_event() {
+    every_kind_of_value_and_event(&guest("conformance")).await;
+}
+
+#[tokio::test]
+async fn a_python_solid_gets_and_gives_every_kind_of_value_and_event() {
+    every_kind_of_value_and_event(&python_guest("conformance")).await;
+}
+
+/// The conformance pipeline with `conformance` at `component`: the same definition,
+/// values, events and compute logs, whatever language the solid is written in.
+async fn every_kind_of_value_and_event(component: &std::path::Path) {
+    let project = Project::new(&MANIFEST.replace("{conformance}", &component.display().to_string()));
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
     let config =
@@ -108,5 +119,34 @@ async fn a_solid_gets_and_gives_every_kind_of_value_and_event() {
         of_conform
             .iter()
             .any(|k| matches!(k, EventKind::ComputeLogs { attempt: 1, stdout_bytes: 19, stderr_bytes: 20 }))
+    );
+}
+
+#[tokio::test]
+async fn a_python_failure_carries_its_message_metadata_and_retryability() {
+    let project = Project::new(&MANIFEST.replace("{conformance}", &python_guest("conformance").display().to_string()));
+    let host = Host::open(&project.db()).unwrap();
+    let manifest = Manifest::load(&project.manifest()).unwrap();
+    let json = serde_json::json!({"solids": {"conform": {"config": {"fail": true}}}});
+    let record =
+        host.run(host.plan(&manifest, "everything", &RunConfig::from_json(&json, None).unwrap()).await.unwrap());
+    let record = record.await.unwrap();
+    assert_eq!(record.status, RunStatus::Failure);
+    let error = host
+        .events(record.id)
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e.kind {
+            EventKind::StepFailed { error, .. } => Some(error),
+            _ => None,
+        })
+        .expect("a failure event");
+    assert_eq!(error.kind, weft_host::StepErrorKind::SolidFailure);
+    assert_eq!(error.message, "asked to fail");
+    assert!(error.retryable);
+    let metadata: Vec<(String, MetadataValue)> = error.metadata.into_iter().map(|m| (m.label, m.value)).collect();
+    assert_eq!(
+        metadata,
+        [("language".into(), MetadataValue::Text("python".into())), ("extras".into(), MetadataValue::Integer(2))]
     );
 }

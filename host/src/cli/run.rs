@@ -99,6 +99,22 @@ pub async fn run(
     launch(&host, plan, &db_path, json).await
 }
 
+/// `weft build`: builds every stale solid of a manifest, saying what it built.
+pub fn build(manifest: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let manifest = Manifest::load(manifest).map_err(Error::from)?;
+    let solids: Vec<&weft_host::manifest::SolidDecl> = manifest.solids.iter().collect();
+    let built = std::cell::Cell::new(0);
+    let note = |note: &str| {
+        built.set(built.get() + 1);
+        eprintln!("{}", render::note(note));
+    };
+    weft_host::recipe::build_stale(&manifest, &solids, &note).map_err(Error::from)?;
+    if built.get() == 0 {
+        eprintln!("{}", render::note(&format!("all {} solid(s) are up to date", solids.len())));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `weft config`: prints the run config scaffold of a pipeline.
 pub async fn scaffold(place: &Place, manifest: &std::path::Path, pipeline: Option<String>) -> anyhow::Result<ExitCode> {
     let manifest = Manifest::load(manifest).map_err(Error::from)?;

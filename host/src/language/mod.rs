@@ -1,0 +1,135 @@
+//! Solids written in other languages, built by weft itself: `source = "solids/x.py"` in
+//! the manifest, and weft runs the language's componentizer with the contract and the
+//! language's SDK, both built into the `weft` binary, so a project needs nothing but its
+//! source file and the toolchain (installed by `scripts/toolchains` into weft's cache).
+//!
+//! A component is rebuilt when it is missing, older than any file beside its source, or
+//! built by another weft (its stamp names the digest of the contract and SDK it was built
+//! with).
+
+mod python;
+
+use std::path::{Path, PathBuf};
+
+/// A language weft builds solids in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// With componentize-py.
+    Python,
+}
+
+const LANGUAGES: &[(&str, &str, Language)] = &[("python", "py", Language::Python)];
+
+impl Language {
+    /// The language called `name` in a manifest.
+    ///
+    /// # Errors
+    /// A message naming the supported languages.
+    pub fn from_name(name: &str) -> Result<Language, String> {
+        LANGUAGES.iter().find(|(n, _, _)| *n == name).map(|(_, _, l)| *l).ok_or_else(|| {
+            let names: Vec<String> = LANGUAGES.iter().map(|(n, _, _)| format!("`{n}`")).collect();
+            format!("unknown language `{name}`; weft builds {}", names.join(", "))
+        })
+    }
+
+    /// The language of a source file, by its extension.
+    ///
+    /// # Errors
+    /// A message naming the extensions weft knows, and `language` to say it outright.
+    pub fn from_path(path: &Path) -> Result<Language, String> {
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        LANGUAGES.iter().find(|(_, e, _)| *e == extension).map(|(_, _, l)| *l).ok_or_else(|| {
+            format!(
+                "cannot tell the language of {} from its extension; set `language` ({})",
+                path.display(),
+                LANGUAGES.iter().map(|(n, _, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Python => "python",
+        }
+    }
+}
+
+/// The contract, as built into this binary.
+pub(crate) const CONTRACT_WIT: &str = include_str!("../../../wit/solid.wit");
+
+/// Where guest toolchains live: `WEFT_TOOLCHAINS`, else `$XDG_CACHE_HOME/weft/toolchains`,
+/// else `~/.cache/weft/toolchains` (where `scripts/toolchains` installs them).
+pub fn toolchains_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("WEFT_TOOLCHAINS")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("weft/toolchains")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/weft/toolchains")))
+        .unwrap_or_else(|| PathBuf::from(".weft/toolchains"))
+}
+
+/// Builds `wasm` from `source` if it is missing or stale.
+///
+/// # Errors
+/// A message saying what failed: a missing toolchain (and how to install it), or the
+/// build's own errors.
+pub(crate) fn build_if_stale(
+    name: &str,
+    source: &crate::manifest::SourceDecl,
+    wasm: &Path,
+    note: &dyn Fn(&str),
+) -> Result<(), String> {
+    if !source.path.is_file() {
+        return Err(format!("{}: no such source file", source.path.display()));
+    }
+    let stamp = stamp_path(wasm);
+    let wanted = stamp_text(source.language);
+    let beside = source.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let current = std::fs::read_to_string(&stamp).is_ok_and(|found| found == wanted);
+    if current && !crate::recipe::is_stale(wasm, std::slice::from_ref(&beside)) {
+        return Ok(());
+    }
+    note(&format!("building {name} from {} ({})", source.path.display(), source.language.name()));
+    let work = wasm.with_extension("build");
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    match source.language {
+        Language::Python => python::build(name, &source.path, &work, wasm)?,
+    }
+    std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+fn stamp_path(wasm: &Path) -> PathBuf {
+    wasm.with_extension("wasm.stamp")
+}
+
+/// What a component was built with: the language and the digest of the contract and SDK.
+fn stamp_text(language: Language) -> String {
+    let sdk = match language {
+        Language::Python => python::SDK,
+    };
+    let digest = blake3::hash(format!("{CONTRACT_WIT}\0{sdk}").as_bytes()).to_hex();
+    format!("{} {digest}\n", language.name())
+}
+
+/// Runs a toolchain command, failing with the end of its output.
+fn run(command: &mut std::process::Command, what: &str) -> Result<(), String> {
+    let output = command.output().map_err(|e| format!("cannot run {what}: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let tail: Vec<&str> = text.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    Err(format!("{what} exited with {}:\n{}", output.status, tail.join("\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_are_known_by_name_and_extension() {
+        assert_eq!(Language::from_name("python"), Ok(Language::Python));
+        assert_eq!(Language::from_path(Path::new("solids/parse.py")), Ok(Language::Python));
+        assert!(Language::from_name("cobol").unwrap_err().contains("weft builds `python`"));
+        assert!(Language::from_path(Path::new("x.txt")).unwrap_err().contains("set `language`"));
+    }
+}
