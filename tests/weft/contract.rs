@@ -150,3 +150,19 @@ async fn a_python_failure_carries_its_message_metadata_and_retryability() {
         [("language".into(), MetadataValue::Text("python".into())), ("extras".into(), MetadataValue::Integer(2))]
     );
 }
+
+#[test]
+fn a_python_solid_feeds_a_rust_one_in_the_python_example() {
+    let _ = python_guest("conformance");
+    let _ = guest("salutation");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("weft.redb");
+    let (code, text) = weft_tests::weft(&["run", "examples/python", "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    let host = Host::open(&db).unwrap();
+    let run = host.runs().unwrap()[0].id;
+    assert_eq!(
+        host.output(run, "salutation", "result").unwrap(),
+        Some(Value::Text("Hello from Python, Dagster!".into()))
+    );
+}
