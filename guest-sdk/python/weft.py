@@ -335,12 +335,14 @@ class _Solid:
                  config_schema, resources, tags):
         self.function = function
         hints = typing.get_type_hints(function)
-        self.takes_context = False
+        # Read once: each parameter's name and whether it takes the Context.
+        self.parameters = [
+            (p, hints.get(p) is Context) for p in function.__code__.co_varnames[: function.__code__.co_argcount]
+        ]
         self.inputs = []
-        for parameter in function.__code__.co_varnames[: function.__code__.co_argcount]:
+        for parameter, is_context in self.parameters:
             annotation = hints.get(parameter, Any)
-            if annotation is Context:
-                self.takes_context = True
+            if is_context:
                 continue
             value_type, optional, multiple = _describe_type(annotation)
             self.inputs.append(_t.InputDef(parameter, (inputs or {}).get(parameter, ""), value_type, optional, multiple))
@@ -372,8 +374,8 @@ class _Solid:
         for named in raw:
             fed.setdefault(named.name, []).append(_from_wit(named.value))
         args = []
-        for parameter in self.function.__code__.co_varnames[: self.function.__code__.co_argcount]:
-            if self.takes_context and typing.get_type_hints(self.function).get(parameter) is Context:
+        for parameter, is_context in self.parameters:
+            if is_context:
                 args.append(Context())
                 continue
             definition = next(i for i in self.inputs if i.name == parameter)
