@@ -29,6 +29,7 @@ mod sandbox;
 mod scheduler;
 mod selection;
 pub mod solid;
+pub mod testing;
 pub mod value;
 mod worker;
 
@@ -47,5 +48,6 @@ pub use plan::{LockedPipeline, Selection};
 pub use resource::{Backend, ResourceGrant, ResourceKind};
 pub use run::{RunId, RunRecord, RunStatus, StepStatus};
 pub use solid::{LoadError, LoadedSolid, ResourceNeed, SolidDef};
+pub use testing::TestOutcome;
 pub use value::{Value, ValueType};
 pub use worker::{WORKER_BIN_ENV, serve_worker};

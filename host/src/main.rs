@@ -108,6 +108,28 @@ enum Command {
         #[arg(value_name = "MANIFEST")]
         path: Option<PathBuf>,
     },
+    /// Create a project from a template, or add a solid to one
+    New {
+        /// The project directory to create; without it, the solid is added to the
+        /// manifest (-m, or the nearest weft.toml)
+        #[arg(value_name = "DIR", required_unless_present = "solid")]
+        dir: Option<PathBuf>,
+        /// The solid's language: rust, python, javascript, c, zig or go
+        #[arg(short, long)]
+        language: String,
+        /// The solid's name [default in a new project: hello]
+        #[arg(long, value_name = "NAME")]
+        solid: Option<String>,
+    },
+    /// Run the manifest's tests ([tests.NAME]): pipelines whose outputs must match
+    Test {
+        /// The manifest (weft.toml, or its directory)
+        #[arg(value_name = "MANIFEST")]
+        path: Option<PathBuf>,
+        /// Only the tests whose names contain one of these
+        #[arg(short, long = "test", value_name = "NAME")]
+        tests: Vec<String>,
+    },
     /// Print a commented run config with every field the pipeline's solids take
     Config {
         /// The manifest (weft.toml, or its directory)
@@ -258,6 +280,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build { path } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
             cli::run::build(&manifest)
+        }
+        Command::New { dir, language, solid } => {
+            let language = cli::new::TemplateLanguage::parse(&language).map_err(Error::NotFound)?;
+            match (dir, solid) {
+                (Some(dir), solid) => cli::new::project(&dir, language, solid),
+                (None, Some(solid)) => {
+                    let manifest = place.manifest.clone().map_or_else(cli::find_manifest, Ok)?;
+                    cli::new::solid(&manifest, &solid, language)
+                }
+                (None, None) => unreachable!("clap requires DIR or --solid"),
+            }
+        }
+        Command::Test { path, tests } => {
+            let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
+            cli::test::test(&place, &manifest, &tests).await
         }
         Command::Config { path, pipeline } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;

@@ -5,6 +5,10 @@
 //! in the file is collected and reported at once, each with its line and key, before
 //! anything is built or run. The format is documented in `docs/manifest.md`.
 
+mod test_decl;
+
+pub use test_decl::TestDecl;
+
 use crate::error::{Problem, Problems};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -27,6 +31,8 @@ pub struct Manifest {
     pub pipelines: Vec<PipelineDecl>,
     /// Modes, in declaration order.
     pub modes: Vec<ModeDecl>,
+    /// Tests of the pipelines (`weft test`), in declaration order.
+    pub tests: Vec<TestDecl>,
 }
 
 /// A mode (Dagster's ModeDefinition): resources bound under names, and run config that
@@ -365,7 +371,7 @@ impl Reader<'_> {
     }
 
     fn manifest(&mut self, root: &dyn TableLike) -> Manifest {
-        self.check_keys(root, "", &["manifest_version", "build", "solids", "modes", "pipelines"]);
+        self.check_keys(root, "", &["manifest_version", "build", "solids", "modes", "pipelines", "tests"]);
         if let Some(item) = root.get("manifest_version") {
             let at = self.location(root, "manifest_version", "manifest_version");
             match item.as_integer() {
@@ -443,7 +449,13 @@ impl Reader<'_> {
             self.problem(&at, "the manifest declares no pipeline");
         }
         let modes = self.modes(root);
-        Manifest { path: PathBuf::new(), dir: PathBuf::new(), build, solids, pipelines, modes }
+        let pipeline_names: Vec<String> = root
+            .get("pipelines")
+            .and_then(Item::as_table_like)
+            .map(|t| t.iter().map(|(name, _)| name.to_owned()).collect())
+            .unwrap_or_default();
+        let tests = self.tests(root, &pipeline_names);
+        Manifest { path: PathBuf::new(), dir: PathBuf::new(), build, solids, pipelines, modes, tests }
     }
 
     /// Reads `[modes.<name>]`: `description`, `default`, `resources`, `config`.

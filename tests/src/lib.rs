@@ -183,21 +183,32 @@ pub fn value_json(value: &weft_host::Value) -> serde_json::Value {
     }
 }
 
-/// Installs the Python toolchain (`scripts/toolchains python`) and builds the Python test
-/// solids (`weft build tests/python`), once per process; returns the component of `name`.
+/// Installs the toolchain of `language` (`scripts/toolchains LANGUAGE`) and builds its
+/// test solids (`weft build tests/LANGUAGE`, into `target/LANGUAGE-guests/`), once per
+/// process and language; returns the component of `name`.
 ///
 /// # Panics
 /// When the toolchain cannot be installed or a solid does not build: the tests need
-/// real Python components.
-pub fn python_guest(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(root().join("scripts/toolchains")).arg("python").status().expect("the script runs");
-        assert!(status.success(), "installing the Python toolchain failed");
-        let (code, text) = weft(&["build", "tests/python"]);
-        assert_eq!(code, 0, "building the Python test solids failed:\n{text}");
-    });
-    let path = root().join(format!("target/python-guests/{name}.wasm"));
+/// real components, so a missing tool fails loudly.
+pub fn language_guest(language: &str, name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|l| l == language) {
+        toolchain(language);
+        let (code, text) = weft(&["build", &format!("tests/{language}")]);
+        assert_eq!(code, 0, "building the {language} test solids failed:\n{text}");
+        built.push(language.to_owned());
+    }
+    let path = root().join(format!("target/{language}-guests/{name}.wasm"));
     assert!(path.exists(), "{} was not built", path.display());
     path
+}
+
+/// Runs `scripts/toolchains LANGUAGE`.
+///
+/// # Panics
+/// When the install fails.
+pub fn toolchain(language: &str) {
+    let status = Command::new(root().join("scripts/toolchains")).arg(language).status().expect("the script runs");
+    assert!(status.success(), "installing the {language} toolchain failed");
 }

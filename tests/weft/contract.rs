@@ -1,7 +1,7 @@
 //! Every part of the contract, both ways, through one solid that touches all of it.
 
 use weft_host::{EventKind, Host, Manifest, MetadataValue, RunConfig, RunStatus, Stream, Value, ValueType};
-use weft_tests::{Project, guest, python_guest};
+use weft_tests::{Project, guest, language_guest};
 
 const MANIFEST: &str = r#"
 [solids.faulty]
@@ -24,7 +24,27 @@ async fn a_rust_solid_gets_and_gives_every_kind_of_value_and_event() {
 
 #[tokio::test]
 async fn a_python_solid_gets_and_gives_every_kind_of_value_and_event() {
-    every_kind_of_value_and_event(&python_guest("conformance")).await;
+    every_kind_of_value_and_event(&language_guest("python", "conformance")).await;
+}
+
+#[tokio::test]
+async fn a_javascript_solid_gets_and_gives_every_kind_of_value_and_event() {
+    every_kind_of_value_and_event(&language_guest("javascript", "conformance")).await;
+}
+
+#[tokio::test]
+async fn a_c_solid_gets_and_gives_every_kind_of_value_and_event() {
+    every_kind_of_value_and_event(&language_guest("c", "conformance")).await;
+}
+
+#[tokio::test]
+async fn a_zig_solid_gets_and_gives_every_kind_of_value_and_event() {
+    every_kind_of_value_and_event(&language_guest("zig", "conformance")).await;
+}
+
+#[tokio::test]
+async fn a_go_solid_gets_and_gives_every_kind_of_value_and_event() {
+    every_kind_of_value_and_event(&language_guest("go", "conformance")).await;
 }
 
 /// The conformance pipeline with `conformance` at `component`: the same definition,
@@ -124,7 +144,34 @@ async fn every_kind_of_value_and_event(component: &std::path::Path) {
 
 #[tokio::test]
 async fn a_python_failure_carries_its_message_metadata_and_retryability() {
-    let project = Project::new(&MANIFEST.replace("{conformance}", &python_guest("conformance").display().to_string()));
+    failure_carries_its_message_metadata_and_retryability("python").await;
+}
+
+#[tokio::test]
+async fn a_javascript_failure_carries_its_message_metadata_and_retryability() {
+    failure_carries_its_message_metadata_and_retryability("javascript").await;
+}
+
+#[tokio::test]
+async fn a_c_failure_carries_its_message_metadata_and_retryability() {
+    failure_carries_its_message_metadata_and_retryability("c").await;
+}
+
+#[tokio::test]
+async fn a_zig_failure_carries_its_message_metadata_and_retryability() {
+    failure_carries_its_message_metadata_and_retryability("zig").await;
+}
+
+#[tokio::test]
+async fn a_go_failure_carries_its_message_metadata_and_retryability() {
+    failure_carries_its_message_metadata_and_retryability("go").await;
+}
+
+/// The conformance solid of `language` asked to fail: a solid failure with the message,
+/// retryability and metadata (in order) it gave.
+async fn failure_carries_its_message_metadata_and_retryability(language: &str) {
+    let component = language_guest(language, "conformance");
+    let project = Project::new(&MANIFEST.replace("{conformance}", &component.display().to_string()));
     let host = Host::open(&project.db()).unwrap();
     let manifest = Manifest::load(&project.manifest()).unwrap();
     let json = serde_json::json!({"solids": {"conform": {"config": {"fail": true}}}});
@@ -147,13 +194,13 @@ async fn a_python_failure_carries_its_message_metadata_and_retryability() {
     let metadata: Vec<(String, MetadataValue)> = error.metadata.into_iter().map(|m| (m.label, m.value)).collect();
     assert_eq!(
         metadata,
-        [("language".into(), MetadataValue::Text("python".into())), ("extras".into(), MetadataValue::Integer(2))]
+        [("language".into(), MetadataValue::Text(language.into())), ("extras".into(), MetadataValue::Integer(2))]
     );
 }
 
 #[test]
 fn a_python_solid_feeds_a_rust_one_in_the_python_example() {
-    let _ = python_guest("conformance");
+    let _ = language_guest("python", "conformance");
     let _ = guest("salutation");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("weft.redb");

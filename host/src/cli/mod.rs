@@ -1,9 +1,11 @@
 //! The commands of the `weft` binary, on top of the `weft_host` library.
 
 pub mod history;
+pub mod new;
 pub mod render;
 pub mod run;
 pub mod scaffold;
+pub mod test;
 
 use anyhow::Context as _;
 use std::path::PathBuf;

@@ -7,7 +7,12 @@
 //! built by another weft (its stamp names the digest of the contract and SDK it was built
 //! with).
 
+mod c;
+mod componentize;
+mod go;
+mod javascript;
 mod python;
+mod zig;
 
 use std::path::{Path, PathBuf};
 
@@ -16,9 +21,24 @@ use std::path::{Path, PathBuf};
 pub enum Language {
     /// With componentize-py.
     Python,
+    /// With componentize-js.
+    JavaScript,
+    /// With clang and wasi-libc, made a component inside weft.
+    C,
+    /// With zig, over the C bindings, made a component inside weft.
+    Zig,
+    /// With Go for `wasip1`, made a component inside weft.
+    Go,
 }
 
-const LANGUAGES: &[(&str, &str, Language)] = &[("python", "py", Language::Python)];
+/// Each language: its name in a manifest, its source extension, and itself.
+const LANGUAGES: &[(&str, &str, Language)] = &[
+    ("python", "py", Language::Python),
+    ("javascript", "js", Language::JavaScript),
+    ("c", "c", Language::C),
+    ("zig", "zig", Language::Zig),
+    ("go", "go", Language::Go),
+];
 
 impl Language {
     /// The language called `name` in a manifest.
@@ -48,10 +68,85 @@ impl Language {
     }
 
     pub fn name(self) -> &'static str {
+        LANGUAGES.iter().find(|(_, _, l)| *l == self).map(|(n, _, _)| *n).expect("every language is listed")
+    }
+
+    /// The extension of its source files.
+    pub fn extension(self) -> &'static str {
+        LANGUAGES.iter().find(|(_, _, l)| *l == self).map(|(_, e, _)| *e).expect("every language is listed")
+    }
+
+    /// Every language weft builds.
+    pub fn all() -> impl Iterator<Item = Language> {
+        LANGUAGES.iter().map(|(_, _, l)| *l)
+    }
+
+    /// The SDK files weft writes beside a build, by name: what a component's stamp
+    /// digests along with the contract.
+    fn sdk(self) -> &'static [(&'static str, &'static [u8])] {
         match self {
-            Language::Python => "python",
+            Language::Python => python::SDK,
+            Language::JavaScript => javascript::SDK,
+            Language::C => c::SDK,
+            Language::Zig => zig::SDK,
+            Language::Go => go::SDK,
         }
     }
+}
+
+/// A guest toolchain program: `env` names it outright, else it is `cached` under the
+/// toolchain cache, where `scripts/toolchains <install>` puts it.
+struct Tool {
+    name: &'static str,
+    /// The version `scripts/toolchains` installs (empty for Debian's).
+    version: &'static str,
+    env: &'static str,
+    cached: &'static str,
+    install: &'static str,
+}
+
+impl Tool {
+    fn find(&self) -> Result<PathBuf, String> {
+        if let Some(path) = std::env::var_os(self.env).filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(path));
+        }
+        let cached = toolchains_dir().join(self.cached);
+        if cached.is_file() {
+            return Ok(cached);
+        }
+        Err(format!(
+            "{} {} is not installed (looked for {}): run `scripts/toolchains {}`, or set {}",
+            self.name,
+            self.version,
+            cached.display(),
+            self.install,
+            self.env
+        ))
+    }
+}
+
+/// Writes `bytes` to `path`, creating its directory.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+        .and_then(|()| std::fs::write(path, bytes))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes a language's SDK files into `dir`.
+fn write_sdk(language: Language, dir: &Path) -> Result<(), String> {
+    language.sdk().iter().try_for_each(|(name, bytes)| write_file(&dir.join(name), bytes))
+}
+
+/// The module name of a source file: its stem, an identifier other than `reserved`.
+fn module_name(source: &Path, reserved: &str) -> Result<String, String> {
+    let module = source.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    if module.is_empty() || module == reserved || !module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "{}: a solid's file name must be an identifier (letters, digits, `_`) other than `{reserved}`",
+            source.display()
+        ));
+    }
+    Ok(module.to_owned())
 }
 
 /// The contract, as built into this binary.
@@ -93,6 +188,10 @@ pub(crate) fn build_if_stale(
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     match source.language {
         Language::Python => python::build(name, &source.path, &work, wasm)?,
+        Language::JavaScript => javascript::build(&source.path, &work, wasm)?,
+        Language::C => c::build(&source.path, &work, wasm)?,
+        Language::Zig => zig::build(&source.path, &work, wasm)?,
+        Language::Go => go::build(&source.path, &work, wasm)?,
     }
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
@@ -103,11 +202,12 @@ fn stamp_path(wasm: &Path) -> PathBuf {
 
 /// What a component was built with: the language and the digest of the contract and SDK.
 fn stamp_text(language: Language) -> String {
-    let sdk = match language {
-        Language::Python => python::SDK,
-    };
-    let digest = blake3::hash(format!("{CONTRACT_WIT}\0{sdk}").as_bytes()).to_hex();
-    format!("{} {digest}\n", language.name())
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(CONTRACT_WIT.as_bytes());
+    for (name, bytes) in language.sdk() {
+        hasher.update(b"\0").update(name.as_bytes()).update(b"\0").update(bytes);
+    }
+    format!("{} {}\n", language.name(), hasher.finalize().to_hex())
 }
 
 /// Runs a toolchain command, failing with the end of its output.
@@ -127,9 +227,12 @@ mod tests {
 
     #[test]
     fn languages_are_known_by_name_and_extension() {
-        assert_eq!(Language::from_name("python"), Ok(Language::Python));
-        assert_eq!(Language::from_path(Path::new("solids/parse.py")), Ok(Language::Python));
-        assert!(Language::from_name("cobol").unwrap_err().contains("weft builds `python`"));
+        for language in Language::all() {
+            assert_eq!(Language::from_name(language.name()), Ok(language));
+            let path = PathBuf::from(format!("solids/parse.{}", language.extension()));
+            assert_eq!(Language::from_path(&path), Ok(language));
+        }
+        assert!(Language::from_name("cobol").unwrap_err().contains("weft builds `python`, `javascript`"));
         assert!(Language::from_path(Path::new("x.txt")).unwrap_err().contains("set `language`"));
     }
 }
