@@ -20,7 +20,8 @@
  * manifest order). With one declared output it returns that output's value; with several
  * it returns an object keyed by output name (a key left out, or `undefined`, is not
  * produced). It may be `async`. Throw `new Failure(message, {retryable, metadata})` to fail
- * the step; any other exception is printed to stderr and traps the step.
+ * the step; any other exception is a panic: its message and stack go to stderr and the
+ * step traps.
  *
  * An input or output spec is a type name (`"text"`) or `{type, description, optional}`
  * (inputs also `multiple`); `type` defaults to `"any"`. `weft build` turns the module into
@@ -354,7 +355,12 @@ export const guest = {
     } catch (e) {
       if (e instanceof Failure) return err(e.message, Boolean(e.retryable), metadata(e.metadata));
       if (e instanceof ResourceError) return err(e.message, e.kind === "unavailable", []);
-      console.error(e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ""}` : `uncaught: ${e}`);
+      // Anything else is a bug: report it the way a Rust guest's panic hook does, which
+      // the host reads back as the step's `panic` message, then trap.
+      const stack = e instanceof Error ? String(e.stack ?? "") : "";
+      const where = /@(.*:\d+:\d+)/.exec(stack)?.[1] ?? "an unknown location";
+      const what = e instanceof Error ? `${e.name}: ${e.message}` : `uncaught ${String(e)}`;
+      console.error(`the solid panicked at ${where}:\n${what}\nnote: JavaScript stack:\n${stack}`);
       throw e;
     }
   },

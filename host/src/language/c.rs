@@ -1,8 +1,54 @@
-//! (being written)
-use std::path::Path;
+//! C solids, compiled by Debian's clang with wasi-libc into a `wasm32-wasi` reactor
+//! module, with the wit-bindgen C bindings of the contract and the `weft.h` layer (both
+//! built into this binary), then made a component inside weft. The bindings' object
+//! file carries the world, and the module's own `cabi_realloc` serves the adapter.
 
-pub(super) const SDK: &[(&str, &[u8])] = &[];
+use super::componentize::Componentize;
+use super::{Language, run};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-pub(super) fn build(_source: &Path, _work: &Path, _wasm: &Path) -> Result<(), String> {
-    Err("not yet".into())
+/// The C SDK: the generated bindings (`solid.*`) and the hand-written layer (`weft.*`).
+pub(super) const SDK: &[(&str, &[u8])] = &[
+    ("solid.h", include_bytes!("../../../guest-sdk/c/solid.h")),
+    ("solid.c", include_bytes!("../../../guest-sdk/c/solid.c")),
+    ("solid_component_type.o", include_bytes!("../../../guest-sdk/c/solid_component_type.o")),
+    ("weft.h", include_bytes!("../../../guest-sdk/c/weft.h")),
+    ("weft.c", include_bytes!("../../../guest-sdk/c/weft.c")),
+];
+
+/// `WEFT_CLANG`, else Debian's `/usr/bin/clang` (with wasi-libc in its default sysroot).
+fn clang() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("WEFT_CLANG").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let system = Path::new("/usr/bin/clang");
+    if system.is_file() {
+        return Ok(system.to_path_buf());
+    }
+    Err("clang is not installed (looked for /usr/bin/clang): run `scripts/toolchains c` (Debian's clang, lld, \
+         wasi-libc and the wasm32 compiler runtime), or set WEFT_CLANG"
+        .into())
+}
+
+pub(super) fn build(source: &Path, work: &Path, wasm: &Path) -> Result<(), String> {
+    let clang = clang()?;
+    let sdk = work.join("sdk");
+    super::write_sdk(Language::C, &sdk)?;
+    let core = work.join("core.wasm");
+    let source_dir = source.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut command = Command::new(clang);
+    command
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2", "-Wl,--strip-debug", "-I"])
+        .arg(&sdk)
+        .arg("-I")
+        .arg(source_dir)
+        .arg("-o")
+        .arg(&core)
+        .arg(source)
+        .arg(sdk.join("weft.c"))
+        .arg(sdk.join("solid.c"))
+        .arg(sdk.join("solid_component_type.o"));
+    run(&mut command, "clang")?;
+    Componentize::default().run(&core, wasm)
 }

@@ -13,10 +13,6 @@ pub(super) struct Componentize {
     /// Embed the contract's `solid` world into the module first: for modules whose
     /// bindings were written by hand (Go) and so carry no `component-type` section.
     pub embed_contract: bool,
-    /// Give the adapter a `realloc` that grows memory rather than calling the module's
-    /// `cabi_realloc`: Go's allocator cannot run before the Go runtime starts, which is
-    /// when the adapter first allocates.
-    pub realloc_via_memory_grow: bool,
 }
 
 impl Componentize {
@@ -42,7 +38,9 @@ impl Componentize {
         }
         let component = wit_component::ComponentEncoder::default()
             .validate(true)
-            .realloc_via_memory_grow(self.realloc_via_memory_grow)
+            // The adapter allocates through the module: `cabi_realloc_adapter` if it
+            // exports one (Go does: its runtime owns memory growth, so the adapter must not
+            // grow memory behind its back), else `cabi_realloc`.
             .module(&module)
             .and_then(|encoder| {
                 encoder.adapter(

@@ -41,6 +41,6 @@ pub(super) fn build(source: &Path, work: &Path, wasm: &Path) -> Result<(), Strin
     command
         .current_dir(work)
         .args(["weft_entry.js", "--wit", "wit", "--world-name", "solid", "--disable", "http", "fetch-event", "--out"])
-        .arg(std::path::absolute(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?);
+        .arg(wasm);
     run(&mut command, "componentize-js")
 }

@@ -184,14 +184,17 @@ pub(crate) fn build_if_stale(
         return Ok(());
     }
     note(&format!("building {name} from {} ({})", source.path.display(), source.language.name()));
-    let work = wasm.with_extension("build");
+    // Absolute, since toolchains run in the work directory.
+    let absolute = |path: &Path| std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()));
+    let (work, wasm) = (absolute(&wasm.with_extension("build"))?, absolute(wasm)?);
+    let (source_path, wasm) = (absolute(&source.path)?, wasm.as_path());
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     match source.language {
-        Language::Python => python::build(name, &source.path, &work, wasm)?,
-        Language::JavaScript => javascript::build(&source.path, &work, wasm)?,
-        Language::C => c::build(&source.path, &work, wasm)?,
-        Language::Zig => zig::build(&source.path, &work, wasm)?,
-        Language::Go => go::build(&source.path, &work, wasm)?,
+        Language::Python => python::build(name, &source_path, &work, wasm)?,
+        Language::JavaScript => javascript::build(&source_path, &work, wasm)?,
+        Language::C => c::build(&source_path, &work, wasm)?,
+        Language::Zig => zig::build(&source_path, &work, wasm)?,
+        Language::Go => go::build(&source_path, &work, wasm)?,
     }
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
