@@ -33,6 +33,7 @@ const GUESTS: &[&str] = &[
     "generate-table-1",
     "generate-table-2",
     "summarize-tables",
+    "aggregate",
 ];
 
 fn cargo() -> Command {

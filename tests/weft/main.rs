@@ -6,6 +6,7 @@ mod config;
 mod contract;
 mod failures;
 mod history;
+mod languages;
 mod loading;
 mod manifest_cases;
 mod resources;
