@@ -36,7 +36,8 @@ fn the_polyglot_pipeline_passes_its_tests_in_six_languages() {
     );
     let csv = std::fs::read(weft_tests::root().join("examples/polyglot/data/sales.csv")).unwrap();
     assert_eq!(host.output(run.id, "parse_csv", "raw").unwrap(), Some(Value::Bytes(csv)), "bytes crossed unchanged");
-    let failed = runs.iter().find(|r| r.tags.get("weft/test").map(String::as_str) == Some("fails_on_a_file_it_cannot_read"));
+    let failed =
+        runs.iter().find(|r| r.tags.get("weft/test").map(String::as_str) == Some("fails_on_a_file_it_cannot_read"));
     assert_eq!(failed.expect("the failing test's run").status, RunStatus::Failure);
 }
 
@@ -173,7 +174,10 @@ fn weft_new_adds_a_solid_to_a_project_and_refuses_clashes() {
     assert!(text.contains("`Bad-Name` is not a solid name"), "{text}");
     let (code, text) = weft(&["new", "--solid", "x", "-l", "cobol", "-m", manifest_text]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("no template for `cobol`; weft has templates for rust, python, javascript, c, zig, go"), "{text}");
+    assert!(
+        text.contains("no template for `cobol`; weft has templates for rust, python, javascript, c, zig, go"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -1,15 +1,16 @@
 //! JavaScript solids, built with componentize-js (SpiderMonkey): the user's module, the
 //! `weft.js` SDK and an entry module that imports both, against the contract's `solid`
-//! world, with the engine's HTTP and fetch-event features left out (the world imports
-//! no `wasi:http`). The result bundles SpiderMonkey (about 12 MB); it compiles once per
-//! machine into wasmtime's cache.
+//! world. `fetch()` stays (it goes out through `wasi:http`, which the host links and
+//! checks against the step's `http` resource); the `fetch-event` feature, for HTTP
+//! servers, is left out. The result bundles SpiderMonkey (about 12 MB); it compiles once
+//! per machine into wasmtime's cache.
 
 use super::{CONTRACT_WIT, Tool, run, write_file};
 use std::path::Path;
 use std::process::Command;
 
 /// The JavaScript SDK, as built into this binary.
-pub(super) const SDK: &[(&str, &[u8])] = &[("weft.js", include_bytes!("../../../guest-sdk/js/weft.js"))];
+pub(super) const SDK: &[(&str, &[u8])] = &[("weft.js", include_bytes!("../../../guest-sdk/javascript/weft.js"))];
 
 /// The componentize-js version `scripts/toolchains` installs.
 pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
@@ -40,7 +41,7 @@ pub(super) fn build(source: &Path, work: &Path, wasm: &Path) -> Result<(), Strin
     let mut command = Command::new(tool);
     command
         .current_dir(work)
-        .args(["weft_entry.js", "--wit", "wit", "--world-name", "solid", "--disable", "http", "fetch-event", "--out"])
+        .args(["weft_entry.js", "--wit", "wit", "--world-name", "solid", "--disable", "fetch-event", "--out"])
         .arg(wasm);
     run(&mut command, "componentize-js")
 }

@@ -267,7 +267,7 @@ export class Sql {
   /** `statements`: a list of `[sql, [params]]`; all take effect or none. How many rows each changed. */
   transaction(statements) {
     const list = statements.map(([text, params = []]) => ({ sql: text, params: params.map(sqlValue) }));
-    return call(sql.transaction, this.name, list).map(fromInt);
+    return Array.from(call(sql.transaction, this.name, list), fromInt);
   }
 }
 
@@ -279,8 +279,12 @@ export class Secrets {
 
 // --- the solid ---
 
-function spec(value, what) {
+const KEYS = ["type", "description", "optional", "multiple"];
+
+function spec(value, what, keys) {
   const s = typeof value === "string" ? { type: value } : { ...value };
+  const unknown = Object.keys(s).filter((k) => !keys.includes(k));
+  if (unknown.length) throw new TypeError(`${what}: unknown key ${unknown[0]}; expected ${keys.join(", ")}`);
   s.type ??= "any";
   if (!TYPES.includes(s.type)) throw new TypeError(`${what}: unknown type ${s.type}; expected one of ${TYPES}`);
   return s;
@@ -302,12 +306,12 @@ export function defineSolid(definition, compute) {
   const solid = {
     name, description, version: String(version), compute,
     inputs: Object.entries(inputs).map(([n, v]) => {
-      const s = spec(v, `input \`${n}\``);
+      const s = spec(v, `input \`${n}\``, KEYS);
       return { name: n, description: s.description ?? "", type: s.type, optional: Boolean(s.optional),
         multiple: Boolean(s.multiple) };
     }),
     outputs: Object.entries(outputs).map(([n, v]) => {
-      const s = spec(v, `output \`${n}\``);
+      const s = spec(v, `output \`${n}\``, KEYS.slice(0, 3));
       return { name: n, description: s.description ?? "", type: s.type, optional: Boolean(s.optional) };
     }),
     configSchema: config === undefined ? undefined : typeof config === "string" ? config : JSON.stringify(config),
@@ -342,26 +346,40 @@ async function run(solid, raw) {
 
 const err = (message, retryable, meta) => ({ tag: "err", val: { message, retryable, metadata: meta } });
 
-/** The contract's export (`weft:solid/guest`); weft's generated entry module re-exports it. */
+function describe() {
+  const { compute: _, ...definition } = registered;
+  return definition;
+}
+
+async function compute(raw) {
+  try {
+    return await run(registered, raw);
+  } catch (e) {
+    if (e instanceof Failure) return err(e.message, Boolean(e.retryable), metadata(e.metadata));
+    if (e instanceof ResourceError) return err(e.message, e.kind === "unavailable", []);
+    // Anything else is a bug: report it the way a Rust guest's panic hook does, which
+    // the host reads back as the step's `panic` message, then trap.
+    // (`instanceof Error` misses errors from the bindings, which live in another realm.)
+    const error = Object.prototype.toString.call(e) === "[object Error]";
+    const stack = error ? String(e.stack ?? "") : "";
+    const frames = [...stack.matchAll(/@(.*:\d+:\d+)$/gm)].map((m) => m[1]);
+    const where = frames.find((f) => !f.includes("initializer.js")) ?? frames[0] ?? "an unknown location";
+    const what = error ? `${e.name}: ${e.message}` : `uncaught ${String(e)}`;
+    console.error(`the solid panicked at ${where}:\n${what}\nnote: JavaScript stack:\n${stack}`);
+    throw e;
+  }
+}
+
+function solidDefined() {
+  if (!registered) throw new Error("the module defines no solid: call defineSolid in it");
+}
+
+/**
+ * The contract's export (`weft:solid/guest`); weft's generated entry module re-exports it.
+ * componentize-js reads its functions once the modules have run, at build time, so a
+ * module that defines no solid fails to build.
+ */
 export const guest = {
-  describe() {
-    if (!registered) throw new Error("no solid: call defineSolid in the solid's module");
-    const { compute, ...definition } = registered;
-    return definition;
-  },
-  async compute(raw) {
-    try {
-      return await run(registered, raw);
-    } catch (e) {
-      if (e instanceof Failure) return err(e.message, Boolean(e.retryable), metadata(e.metadata));
-      if (e instanceof ResourceError) return err(e.message, e.kind === "unavailable", []);
-      // Anything else is a bug: report it the way a Rust guest's panic hook does, which
-      // the host reads back as the step's `panic` message, then trap.
-      const stack = e instanceof Error ? String(e.stack ?? "") : "";
-      const where = /@(.*:\d+:\d+)/.exec(stack)?.[1] ?? "an unknown location";
-      const what = e instanceof Error ? `${e.name}: ${e.message}` : `uncaught ${String(e)}`;
-      console.error(`the solid panicked at ${where}:\n${what}\nnote: JavaScript stack:\n${stack}`);
-      throw e;
-    }
-  },
+  get describe() { solidDefined(); return describe; },
+  get compute() { solidDefined(); return compute; },
 };
