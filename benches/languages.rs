@@ -1,6 +1,6 @@
 //! What a solid costs in each language weft builds: the `weft new` template project of
 //! each language (one solid that reads its config and returns a greeting), built and run
-//! by the release `weft` binary as a user would. Prints a Markdown table.
+//! by the `weft` binary as a user would. Prints a Markdown table.
 //!
 //! - first build: `weft build` of the new project (for Rust, `cargo build` of the crate
 //!   and its dependencies; for the others, the componentizer with warm toolchain caches);
@@ -11,7 +11,9 @@
 //! - cached run: the median `weft run` with the component compiled in the cache;
 //! - step: the step's own duration in the cached runs.
 //!
-//! Run: `cargo bench -p weft-benches --bench languages` (it installs the toolchains).
+//! Run: `cargo bench --profile dev -p weft-benches --bench languages` (it installs the
+//! toolchains, and uses the dev `weft` binary, whose dependencies, wasmtime and Cranelift
+//! among them, are optimized: what it measures is the toolchains and wasmtime).
 
 use std::path::Path;
 use std::process::Command;
@@ -57,13 +59,7 @@ fn show(d: Duration) -> String {
 
 fn main() {
     let root = weft_tests::root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "weft-host", "--bin", "weft"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the weft binary failed");
-    let bin = root.join("target/release/weft");
+    let bin = weft_tests::weft_bin();
     let status = Command::new(root.join("scripts/toolchains")).status().expect("the script runs");
     assert!(status.success(), "installing the toolchains failed");
 

@@ -3,7 +3,7 @@
 //! run, so a failed test can be inspected with `weft show`.
 
 use crate::manifest::{Manifest, TestDecl};
-use crate::{Error, Host, RunConfig, RunId, RunStatus, Value};
+use crate::{Host, RunConfig, RunId, RunStatus, Value};
 
 /// What one test found.
 #[derive(Debug, Clone)]
@@ -59,25 +59,19 @@ pub async fn run_test(
     }
     config.tags.insert("weft/test".into(), test.name.clone());
     let plan = host.plan_with_notes(manifest, &pipeline, &config, note).await?;
-    for (step, output) in test.expect.iter().map(|(s, o, _)| (s, o)) {
-        let Some(planned) = plan.steps.iter().find(|s| &s.key == step) else {
-            let message = format!("pipeline `{pipeline}` has no step `{step}`");
-            return Err(Error::from(crate::Problems::one(crate::Problem::keyed(
-                &manifest.path,
-                Some(test.at.line),
-                &format!("{}.expect", test.at.key),
-                message,
-            ))));
+    // An expectation of a step or output the pipeline lacks is a typo: refuse it before running.
+    for (step, output, _) in &test.expect {
+        let problem = match plan.steps.iter().find(|s| &s.key == step) {
+            None => format!("pipeline `{pipeline}` has no step `{step}`"),
+            Some(planned) if planned.solid.def.output(output).is_none() => {
+                format!("step `{step}` has no output `{output}`")
+            }
+            Some(_) => continue,
         };
-        if planned.solid.def.output(output).is_none() {
-            let message = format!("step `{step}` has no output `{output}`");
-            return Err(Error::from(crate::Problems::one(crate::Problem::keyed(
-                &manifest.path,
-                Some(test.at.line),
-                &format!("{}.expect", test.at.key),
-                message,
-            ))));
-        }
+        let key = format!("{}.expect", test.at.key);
+        return Err(
+            crate::Problems::one(crate::Problem::keyed(&manifest.path, Some(test.at.line), &key, problem)).into()
+        );
     }
     let record = host.run(plan).await?;
     let mut mismatches = Vec::new();

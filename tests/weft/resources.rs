@@ -318,3 +318,44 @@ fn a_step_reaches_only_the_resources_its_solid_declares() {
     );
     assert!(!project.dir.path().join(".weft/resources/cache.redb").exists(), "the store was never opened");
 }
+
+#[test]
+fn a_javascript_fetch_reaches_the_allowed_hosts_and_no_others() {
+    let fetcher = weft_tests::language_guest("javascript", "fetcher");
+    let (allowed, allowed_hits) = http_server();
+    let (other, other_hits) = http_server();
+    let project = Project::new(&format!(
+        r#"
+        [solids.fetcher]
+        wasm = "{}"
+
+        [modes.dev.resources.api]
+        type = "http"
+        allow = ["127.0.0.1:{allowed}"]
+
+        [pipelines.fetch.solids.allowed]
+        solid = "fetcher"
+        config = {{ url = "http://127.0.0.1:{allowed}/rates?day=1" }}
+        [pipelines.fetch.solids.elsewhere]
+        solid = "fetcher"
+        config = {{ url = "http://127.0.0.1:{other}/exfiltrate" }}
+        "#,
+        fetcher.display()
+    ));
+    let (manifest, db) = (project.manifest(), project.db());
+    let (code, text) = weft(&["run", manifest.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 1, "{text}");
+    let host = Host::open(&db).unwrap();
+    let run = host.runs().unwrap()[0].id;
+    let response = host.output(run, "allowed", "response").unwrap().as_ref().map(value_json);
+    assert_eq!(response, Some("200 hello from /rates?day=1".into()));
+    let events = host.events(run).unwrap();
+    let failure = events.iter().find_map(|e| match &e.kind {
+        EventKind::StepFailed { error, .. } if e.step.as_deref() == Some("elsewhere") => Some(error.message.clone()),
+        _ => None,
+    });
+    let failure = failure.expect("the step that fetched elsewhere failed");
+    assert!(failure.starts_with(&format!("fetching http://127.0.0.1:{other}/exfiltrate failed")), "{failure}");
+    assert_eq!(allowed_hits.load(Ordering::SeqCst), 1);
+    assert_eq!(other_hits.load(Ordering::SeqCst), 0, "a denied request never leaves the host");
+}

@@ -49,8 +49,9 @@ pub fn project(dir: &Path, language: TemplateLanguage, solid: Option<String>) ->
     write(&dir.join("weft.toml"), &manifest)?;
     write(&dir.join(".gitignore"), "/.weft/\n/solids/*/target/\n")?;
     println!("Created {} with the solid `{name}`: a pipeline `{project}` and a test.", dir.display());
-    println!("  cd {} && weft run     # build and run", dir.display());
-    println!("  weft test              # check the pipeline's outputs");
+    println!("  cd {}", dir.display());
+    println!("  weft run     # build the solid and run the pipeline");
+    println!("  weft test    # check the pipeline's outputs");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -185,13 +186,29 @@ mod tests {
         assert_eq!(identifier("--"), "");
     }
 
+    /// No `{{key}}` is left once a template is filled (`{{` alone is Go's and Zig's).
+    fn placeholders(text: &str) -> Vec<&str> {
+        text.match_indices("{{")
+            .filter_map(|(at, _)| {
+                let rest = &text[at + 2..];
+                let end = rest.find("}}")?;
+                rest[..end].chars().all(|c| c.is_ascii_lowercase() || c == '_').then(|| &rest[..end])
+            })
+            .filter(|key| !key.is_empty())
+            .collect()
+    }
+
     #[test]
     fn templates_fill_every_placeholder() {
         for language in Language::all() {
-            let text = fill(template(language), &[("name", "greet")]);
-            assert!(!text.contains("{{"), "{}: {text}", language.name());
+            let raw = template(language);
+            assert!(placeholders(raw).contains(&"name"), "{}: the solid is named by the user", language.name());
+            assert_eq!(placeholders(&fill(raw, &[("name", "greet")])), Vec::<&str>::new(), "{}", language.name());
         }
-        let manifest = fill(MANIFEST, &[("project", "p"), ("name", "greet"), ("solid_entry", "")]);
-        assert!(!manifest.contains("{{"));
+        let filled = fill(MANIFEST, &[("project", "p"), ("name", "greet"), ("solid_entry", "")]);
+        assert_eq!(placeholders(&filled), Vec::<&str>::new());
+        let filled = fill(RUST_CARGO, &[("crate", "greet"), ("guest_sdk", "/sdk")]);
+        assert_eq!(placeholders(&filled), Vec::<&str>::new());
+        assert_eq!(placeholders(&fill(RUST_LIB, &[("name", "greet")])), Vec::<&str>::new());
     }
 }
