@@ -144,13 +144,15 @@ impl SolidEngine {
     }
 }
 
-/// Where compiled components are cached: `WEFT_CACHE_DIR`, else `$XDG_CACHE_HOME/weft`,
-/// else `~/.cache/weft`; none when none of these is known.
+/// Where compiled components are cached: `WEFT_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/weft/compiled`, else `~/.cache/weft/compiled`; none when none of these
+/// is known. A directory of its own: wasmtime's cache worker deletes the oldest files in
+/// it past a size limit, so nothing else (the guest toolchains beside it) may live there.
 fn cache_dir() -> Option<std::path::PathBuf> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
     var("WEFT_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("weft")))
-        .or_else(|| var("HOME").map(|d| d.join(".cache/weft")))
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("weft/compiled")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/weft/compiled")))
 }
 
 impl Drop for SolidEngine {
