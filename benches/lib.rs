@@ -36,3 +36,36 @@ pub fn manifest(n: usize, shape: Shape, executor: &str, max_concurrent: usize) -
     }
     toml
 }
+
+/// A manifest of `n` trivial `add_one` steps in `shape` (the Dagster comparison's ops),
+/// run by `executor` with the default concurrency.
+pub fn trivial_manifest(n: usize, shape: Shape, executor: &str) -> String {
+    let mut toml = format!(
+        "[solids.add_one]\nwasm = \"{{guests}}/add_one.wasm\"\n\n[pipelines.p.execution]\nexecutor = \"{executor}\"\n"
+    );
+    for i in 0..n {
+        toml.push_str(&format!("\n[pipelines.p.solids.s{i}]\nsolid = \"add_one\"\n"));
+        let upstream = match (shape, i) {
+            (_, 0) => None,
+            (Shape::Chain, i) => Some(i - 1),
+            (Shape::FanOut, _) => Some(0),
+        };
+        if let Some(u) = upstream {
+            toml.push_str(&format!("inputs = {{ x = \"s{u}.result\" }}\n"));
+        }
+    }
+    toml
+}
+
+/// A chain of `steps` `bytes_relay` steps passing `size`-byte values.
+pub fn bytes_chain_manifest(steps: usize, size: usize) -> String {
+    let mut toml = String::from("[solids.bytes_relay]\nwasm = \"{guests}/bytes_relay.wasm\"\n");
+    for i in 0..steps {
+        toml.push_str(&format!("\n[pipelines.p.solids.s{i}]\nsolid = \"bytes_relay\"\n"));
+        match i {
+            0 => toml.push_str(&format!("config = {{ size = {size} }}\n")),
+            i => toml.push_str(&format!("inputs = {{ data = \"s{}.data\" }}\n", i - 1)),
+        }
+    }
+    toml
+}

@@ -11,10 +11,10 @@ const WORK: u64 = 200_000_000;
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let variants = [
-        ("none", EngineOptions { epochs: false, fuel: false }),
-        ("epochs", EngineOptions { epochs: true, fuel: false }),
-        ("fuel", EngineOptions { epochs: false, fuel: true }),
-        ("epochs + fuel (default)", EngineOptions { epochs: true, fuel: true }),
+        ("none", EngineOptions { epochs: false, fuel: false, ..EngineOptions::default() }),
+        ("epochs", EngineOptions { epochs: true, fuel: false, ..EngineOptions::default() }),
+        ("fuel", EngineOptions { epochs: false, fuel: true, ..EngineOptions::default() }),
+        ("epochs + fuel (default)", EngineOptions { epochs: true, fuel: true, ..EngineOptions::default() }),
     ];
     let project = Project::new(&format!(
         "[solids.probe]\nwasm = \"{{guests}}/probe.wasm\"\n[pipelines.p.solids.cpu]\nsolid = \"probe\"\n\

@@ -299,14 +299,9 @@ pub(crate) fn fill_defaults(schema: &Json, config: &mut Json) {
     }
 }
 
-/// Validates `config` against `schema`, each error as `(dotted path, message)`.
-pub(crate) fn validate(schema: &Json, config: &Json) -> Vec<(String, String)> {
-    let validator = match jsonschema::validator_for(schema) {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![(String::new(), format!("the solid's config schema is invalid: {e}"))];
-        }
-    };
+/// Validates `config` against a solid's compiled config schema, each error as
+/// `(dotted path, message)`.
+pub(crate) fn validate(validator: &jsonschema::Validator, config: &Json) -> Vec<(String, String)> {
     validator
         .iter_errors(config)
         .map(|e| {
@@ -339,12 +334,13 @@ mod tests {
         let mut config = json!({"iterations": 1});
         fill_defaults(&schema(), &mut config);
         assert_eq!(config, json!({"iterations": 1, "word": "hello", "nested": {"depth": 2}}));
-        assert!(validate(&schema(), &config).is_empty());
+        assert!(validate(&jsonschema::validator_for(&schema()).unwrap(), &config).is_empty());
     }
 
     #[test]
     fn every_violation_is_listed_with_its_path() {
-        let errors = validate(&schema(), &json!({"iterations": "three", "colour": 1}));
+        let validator = jsonschema::validator_for(&schema()).unwrap();
+        let errors = validate(&validator, &json!({"iterations": "three", "colour": 1}));
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors.iter().any(|(path, m)| path == "iterations" && m.contains("integer")), "{errors:?}");
     }

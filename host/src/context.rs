@@ -9,7 +9,7 @@ use crate::sandbox::bindings;
 use crate::sandbox::wit;
 use crate::sandbox::{StepState, Violation};
 use crate::solid::{SolidDef, metadata_from_wit};
-use crate::value::{Value, ValueType};
+use crate::value::{Output, Value, ValueType};
 use std::sync::Arc;
 
 /// Receives the events a solid emits while it runs (logs, outputs, expectations...).
@@ -25,7 +25,7 @@ pub(crate) struct StepIo {
     /// `None` while `describe` runs.
     pub def: Option<Arc<SolidDef>>,
     pub limits: StepLimits,
-    pub produced: Vec<(String, Value)>,
+    pub produced: Vec<Output>,
     pub produced_bytes: u64,
     pub log_bytes: u64,
     pub sink: Option<EventSink>,
@@ -69,11 +69,10 @@ impl StepIo {
                 value.kind()
             )));
         }
-        if self.produced.iter().any(|(n, _)| *n == name) {
+        if self.produced.iter().any(|o| o.name == name) {
             return Err(Refusal::Contract(format!("output `{name}` was already produced")));
         }
-        let encoded = value.encode();
-        let size = encoded.len() as u64;
+        let size = value.encoded_len() as u64;
         if size > self.limits.output_size {
             return Err(Refusal::Limit(Violation::OutputTooLarge(format!(
                 "output `{name}` is {size} bytes, over the limit of {} per output",
@@ -88,14 +87,15 @@ impl StepIo {
             ))));
         }
         self.produced_bytes += size;
+        let output = Output::new(name, value);
         self.emit(EventKind::StepOutput {
-            output: name.clone(),
-            value_type: value.kind().to_owned(),
-            digest: blake3::hash(&encoded).to_hex().to_string(),
+            output: output.name.clone(),
+            value_type: output.value.kind().to_owned(),
+            digest: output.digest.to_hex().to_string(),
             size,
-            preview: value.preview(80),
+            preview: output.value.preview(80),
         });
-        self.produced.push((name, value));
+        self.produced.push(output);
         Ok(())
     }
 
@@ -104,7 +104,7 @@ impl StepIo {
         let Some(def) = &self.def else { return Vec::new() };
         def.outputs
             .iter()
-            .filter(|o| !o.optional && !self.produced.iter().any(|(n, _)| *n == o.name))
+            .filter(|o| !o.optional && !self.produced.iter().any(|p| p.name == o.name))
             .map(|o| o.name.as_str())
             .collect()
     }
@@ -193,7 +193,7 @@ pub(crate) fn value_from_wit(value: wit::Value) -> Result<Value, String> {
         wit::Value::Integer(i) => Value::Integer(i),
         wit::Value::Float(x) => Value::Float(x),
         wit::Value::Text(s) => Value::Text(s),
-        wit::Value::Bytes(b) => Value::Bytes(b),
+        wit::Value::Bytes(b) => Value::Bytes(b.into()),
         wit::Value::Json(s) => {
             serde_json::from_str::<serde::de::IgnoredAny>(&s).map_err(|e| format!("invalid JSON: {e}"))?;
             Value::Json(s)
@@ -208,7 +208,8 @@ pub(crate) fn value_to_wit(value: &Value) -> wit::Value {
         Value::Integer(i) => wit::Value::Integer(*i),
         Value::Float(x) => wit::Value::Float(*x),
         Value::Text(s) => wit::Value::Text(s.clone()),
-        Value::Bytes(b) => wit::Value::Bytes(b.clone()),
+        // The one copy the host makes of an input: the generated binding owns its list.
+        Value::Bytes(b) => wit::Value::Bytes(b.to_vec()),
         Value::Json(s) => wit::Value::Json(s.clone()),
     }
 }

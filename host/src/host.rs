@@ -2,7 +2,7 @@
 
 use crate::cancel::CancelToken;
 use crate::config::RunConfig;
-use crate::db::{Batch, Db, Stream};
+use crate::db::{Batch, Db, Stream, Writer, WriterStats};
 use crate::db::{GcReport, Retention};
 use crate::engine::{EngineOptions, SolidEngine};
 use crate::error::{Error, Result};
@@ -50,6 +50,8 @@ pub fn default_db_path(manifest: &Path) -> PathBuf {
 pub struct Host {
     engine: Arc<SolidEngine>,
     db: Arc<Db>,
+    /// Group-commits the records of this host's runs.
+    writer: Arc<Writer>,
     /// Held while this host lives; recorded with the runs it starts.
     owner: Arc<OwnerLock>,
     /// The `weft` binary the multiprocess executor starts, when not found by itself.
@@ -77,7 +79,9 @@ impl Host {
             message: format!("cannot take an owner lock: {e}"),
         })?;
         let engine = Arc::new(SolidEngine::with_options(options)?);
-        let host = Host { engine, db: Arc::new(db), owner: Arc::new(owner), worker_binary: None };
+        let db = Arc::new(db);
+        let writer = Arc::new(Writer::start(db.clone())?);
+        let host = Host { engine, db, writer, owner: Arc::new(owner), worker_binary: None };
         host.recover_interrupted()?;
         Ok(host)
     }
@@ -102,6 +106,11 @@ impl Host {
     /// The store.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// How many batches this host's runs wrote, in how many group commits.
+    pub fn writer_stats(&self) -> &WriterStats {
+        self.writer.stats()
     }
 
     /// Plans a pipeline: builds stale solids, loads and checks everything.
@@ -163,10 +172,13 @@ impl Host {
             ExecutorKind::InProcess => Arc::new(InProcessExecutor::new(self.engine.clone())),
             ExecutorKind::Multiprocess => Arc::new(MultiprocessExecutor::new(self.worker_binary.clone())?),
         };
-        let (db, id, cancel) = (self.db.clone(), record.id, CancelToken::new());
+        let (db, writer, id, cancel) = (self.db.clone(), self.writer.clone(), record.id, CancelToken::new());
         let task = tokio::spawn({
             let cancel = cancel.clone();
-            async move { crate::scheduler::execute_run(&db, executor, Arc::new(plan), record, Some(sender), cancel).await }
+            async move {
+                let plan = Arc::new(plan);
+                crate::scheduler::execute_run(&db, &writer, executor, plan, record, Some(sender), cancel).await
+            }
         });
         Ok(RunHandle { id, events, task, cancel })
     }
@@ -310,6 +322,8 @@ impl RunHandle {
     /// # Errors
     /// [`Error::Db`] if recording failed; [`Error::Host`] if the run's task panicked.
     pub async fn wait(self) -> Result<RunRecord> {
+        // Events not received by now never will be: stop buffering them.
+        drop(self.events);
         match self.task.await {
             Ok(result) => result,
             Err(e) => Err(Error::Host(format!("run {} crashed: {e}", self.id))),

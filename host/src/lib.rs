@@ -8,6 +8,7 @@
 
 mod cancel;
 pub mod capability;
+pub mod compiled;
 pub mod config;
 mod context;
 pub mod db;
@@ -35,6 +36,7 @@ mod worker;
 
 pub use cancel::CancelToken;
 pub use capability::{Grants, Preopen};
+pub use compiled::{CacheOutcome, CompileCache};
 pub use config::RunConfig;
 pub use db::{AssetEntry, AssetSummary, Db, GcReport, MemoEntry, Retention, RunFilter, Stream};
 pub use engine::{CONTRACT_VERSION, EngineOptions, SolidEngine};
@@ -47,7 +49,7 @@ pub use manifest::Manifest;
 pub use plan::{LockedPipeline, Selection};
 pub use resource::{Backend, ResourceGrant, ResourceKind};
 pub use run::{RunId, RunRecord, RunStatus, StepStatus};
-pub use solid::{LoadError, LoadedSolid, ResourceNeed, SolidDef};
+pub use solid::{Invocation, LoadError, LoadedSolid, ResourceNeed, SolidDef};
 pub use testing::TestOutcome;
-pub use value::{Value, ValueType};
+pub use value::{Output, Value, ValueType};
 pub use worker::{WORKER_BIN_ENV, serve_worker};

@@ -85,7 +85,13 @@ pub async fn plan(
     let run_config = &run_config;
     let mut problems = Vec::new();
     let index = decl.steps.iter().enumerate().map(|(i, s)| (s.alias.as_str(), i)).collect();
-    let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded, index };
+    let mut producers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, step) in decl.steps.iter().enumerate() {
+        for output in &loaded[step.solid.as_str()].def.outputs {
+            producers.entry(output.name.as_str()).or_default().push(i);
+        }
+    }
+    let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded, index, producers };
     let mut steps = planner.wire(&mut problems);
     planner.check_run_config(run_config, &mut problems);
     // `wire` returns the steps in declaration order.
@@ -487,6 +493,9 @@ struct Planner<'a> {
     loaded: &'a HashMap<&'a str, LoadedSolid>,
     /// Step alias -> index in the declaration.
     index: HashMap<&'a str, usize>,
+    /// Output name -> the steps that have an output of that name, in declaration order:
+    /// implicit wiring looks inputs up here rather than scanning every step.
+    producers: HashMap<&'a str, Vec<usize>>,
 }
 
 impl Planner<'_> {
@@ -626,12 +635,12 @@ impl Planner<'_> {
         problems: &mut Vec<Problem>,
     ) -> Vec<(usize, String)> {
         let candidates: Vec<(usize, &crate::solid::OutputDef)> = self
-            .decl
-            .steps
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != index)
-            .filter_map(|(i, s)| self.loaded[s.solid.as_str()].def.output(&input.name).map(|o| (i, o)))
+            .producers
+            .get(input.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|&&i| i != index)
+            .filter_map(|&i| self.loaded[self.decl.steps[i].solid.as_str()].def.output(&input.name).map(|o| (i, o)))
             .collect();
         let inputs_key = format!("{}.inputs.{}", step.at.key, input.name);
         match candidates.as_slice() {
@@ -714,7 +723,7 @@ impl Planner<'_> {
         }
         if order.len() < steps.len() {
             let stuck: Vec<&str> =
-                (0..steps.len()).filter(|i| !order.contains(i)).map(|i| steps[i].key.as_str()).collect();
+                (0..steps.len()).filter(|&i| waiting[i] > 0).map(|i| steps[i].key.as_str()).collect();
             problems.push(self.problem(
                 &self.decl.at,
                 format!(
@@ -767,7 +776,7 @@ fn resolve_config(
     if let Some(over) = run_config {
         config::merge(&mut config, over);
     }
-    let Some(schema) = &solid.def.config_schema else {
+    let (Some(schema), Some(validator)) = (&solid.def.config_schema, &solid.config_validator) else {
         if config.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(config);
         }
@@ -776,7 +785,7 @@ fn resolve_config(
         return Err(vec![Problem { file: file.to_path_buf(), line, key: Some(key), message }]);
     };
     config::fill_defaults(schema, &mut config);
-    let errors = config::validate(schema, &config);
+    let errors = config::validate(validator, &config);
     if errors.is_empty() {
         return Ok(config);
     }

@@ -14,7 +14,7 @@ use crate::resource::http::HttpHooks;
 use crate::resource::secrets::Mask;
 use crate::resource::{Backend, Connections};
 use crate::solid::{InputDef, LoadedSolid, OutputDef, ResourceNeed, SolidDef, metadata_from_wit};
-use crate::value::Value;
+use crate::value::{Output, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
@@ -330,7 +330,7 @@ pub(crate) struct Attempt {
 #[derive(Debug)]
 pub(crate) struct AttemptReport {
     /// Every output produced, yielded or returned, in the order produced.
-    pub outputs: Vec<(String, Value)>,
+    pub outputs: Vec<Output>,
     pub error: Option<StepError>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,

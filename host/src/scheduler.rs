@@ -3,20 +3,23 @@
 //! failure or an unproduced optional output makes impossible; stops on cancellation or,
 //! when asked, at the first failure; and records everything in the run's event log.
 //!
-//! Durability: a step's events, outputs and compute logs are committed in one
-//! transaction when its attempt ends, before any step that depends on it starts; events
-//! reach the live subscriber as they happen, before they are durable.
+//! Durability: a step's events, outputs and compute logs go to the store's writer in one
+//! batch when its attempt ends, and are committed with whatever else is queued (a group
+//! commit); dependents start at once, fed from memory. Batches are committed in order, so
+//! the store never holds a step's records without those of the steps before it. Events
+//! reach the live subscriber as they happen, before they are durable; the run's final
+//! record is durable before `execute_run` returns.
 
 use crate::cancel::CancelToken;
 use crate::context::EventSink;
-use crate::db::{Batch, Db, MemoEntry, Stream};
+use crate::db::{Batch, Db, MemoEntry, Stream, Writer};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, StepError, StepErrorKind};
 use crate::executor::Executor;
 use crate::plan::{LockedPipeline, PlannedStep};
 use crate::run::{RunId, RunRecord, RunStatus, StepStatus, now_micros};
 use crate::sandbox::{Attempt, AttemptReport};
-use crate::value::Value;
+use crate::value::{Output, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,9 +49,9 @@ impl RunLog {
         self.pending.events.push(event);
     }
 
-    fn commit(&mut self, db: &Db) -> Result<()> {
-        let batch = std::mem::take(&mut self.pending);
-        db.commit(self.run_id, &batch)
+    /// Hands what is pending to the writer, for the next group commit.
+    fn commit(&mut self, writer: &Writer) -> Result<()> {
+        writer.submit(self.run_id, std::mem::take(&mut self.pending))
     }
 }
 
@@ -76,7 +79,8 @@ enum Stop {
 
 /// What a ready step turns out to need.
 enum Readiness {
-    Run(Vec<(String, Value)>),
+    /// Its inputs, and its version key (which hashes them).
+    Run(Vec<(String, Value)>, [u8; 32]),
     Skip(String),
     /// An upstream step was canceled: so is this one.
     Cancel(String),
@@ -85,6 +89,7 @@ enum Readiness {
 
 struct Scheduler<'a> {
     db: &'a Db,
+    writer: &'a Writer,
     executor: Arc<dyn Executor>,
     plan: Arc<LockedPipeline>,
     log: SharedLog,
@@ -95,7 +100,7 @@ struct Scheduler<'a> {
     waiting: Vec<usize>,
     downstream: Vec<Vec<usize>>,
     /// Outputs of succeeded steps (and reused ones), fed to dependents from memory.
-    values: HashMap<(usize, String), Value>,
+    values: HashMap<(usize, String), Output>,
     ready: BTreeSet<usize>,
     tasks: JoinSet<Outcome>,
     /// Attempts executing now (a retry waiting takes no slot).
@@ -115,6 +120,7 @@ struct Scheduler<'a> {
 /// Only database faults and host bugs; step faults are recorded in the run and fail it.
 pub(crate) async fn execute_run(
     db: &Db,
+    writer: &Writer,
     executor: Arc<dyn Executor>,
     plan: Arc<LockedPipeline>,
     mut record: RunRecord,
@@ -136,9 +142,17 @@ pub(crate) async fn execute_run(
     }
     let waiting: Vec<usize> = plan.steps.iter().map(|s| s.upstream.iter().filter(|&&u| selected[u]).count()).collect();
     let ready = (0..n).filter(|&i| selected[i] && waiting[i] == 0).collect();
-    let values = plan.selection.as_ref().map(|s| s.reused.clone()).unwrap_or_default();
+    let values = match &plan.selection {
+        Some(selection) => selection
+            .reused
+            .iter()
+            .map(|((index, name), value)| ((*index, name.clone()), Output::new(name.clone(), value.clone())))
+            .collect(),
+        None => HashMap::new(),
+    };
     let mut scheduler = Scheduler {
         db,
+        writer,
         executor,
         plan: plan.clone(),
         log: log.clone(),
@@ -168,9 +182,9 @@ pub(crate) async fn execute_run(
         // Unselected steps whose outputs this run reuses: recorded as this run's own, so
         // that a re-execution of this run finds every value it needs here.
         if let Some(selection) = &plan.selection {
-            let mut by_step: BTreeMap<usize, Vec<(&String, &Value)>> = BTreeMap::new();
-            for ((index, output), value) in &selection.reused {
-                by_step.entry(*index).or_default().push((output, value));
+            let mut by_step: BTreeMap<usize, Vec<&Output>> = BTreeMap::new();
+            for ((index, _), output) in &scheduler.values {
+                by_step.entry(*index).or_default().push(output);
             }
             for (index, reused) in by_step {
                 let key = &plan.steps[index].key;
@@ -178,12 +192,12 @@ pub(crate) async fn execute_run(
                 let from_run = selection.parent.expect("reused values come from a parent run");
                 let reason = format!("not selected; outputs reused from run {from_run}");
                 log.emit(Some(key), EventKind::StepReused { from_run, reason });
-                for (output, value) in reused {
-                    log.pending.outputs.push((key.clone(), output.clone(), value.clone()));
+                for output in reused {
+                    log.pending.outputs.push((key.clone(), output.clone()));
                 }
             }
         }
-        log.commit(db)?;
+        log.commit(writer)?;
     }
 
     scheduler.run(&cancel).await?;
@@ -191,21 +205,24 @@ pub(crate) async fn execute_run(
     let duration_us = started.elapsed().as_micros() as u64;
     let failed: Vec<&str> =
         (0..n).filter(|&i| scheduler.status[i] == StepStatus::Failed).map(|i| plan.steps[i].key.as_str()).collect();
-    let mut log = lock(&log);
-    if scheduler.stop == Some(Stop::Canceled) {
-        record.status = record.status.transition(RunStatus::Canceled);
-        log.emit(None, EventKind::RunCanceled { duration_us });
-    } else if failed.is_empty() {
-        record.status = record.status.transition(RunStatus::Success);
-        log.emit(None, EventKind::RunSucceeded { duration_us });
-    } else {
-        record.status = record.status.transition(RunStatus::Failure);
-        let message = format!("step(s) failed: {}", failed.join(", "));
-        log.emit(None, EventKind::RunFailed { duration_us, message });
+    {
+        let mut log = lock(&log);
+        if scheduler.stop == Some(Stop::Canceled) {
+            record.status = record.status.transition(RunStatus::Canceled);
+            log.emit(None, EventKind::RunCanceled { duration_us });
+        } else if failed.is_empty() {
+            record.status = record.status.transition(RunStatus::Success);
+            log.emit(None, EventKind::RunSucceeded { duration_us });
+        } else {
+            record.status = record.status.transition(RunStatus::Failure);
+            let message = format!("step(s) failed: {}", failed.join(", "));
+            log.emit(None, EventKind::RunFailed { duration_us, message });
+        }
+        record.ended_at = Some(now_micros());
+        log.pending.run = Some(record.clone());
+        log.commit(writer)?;
     }
-    record.ended_at = Some(now_micros());
-    log.pending.run = Some(record.clone());
-    log.commit(db)?;
+    writer.flush().await?;
     Ok(record)
 }
 
@@ -240,7 +257,7 @@ impl Scheduler<'_> {
                     .emit(Some(&self.plan.steps[index].key), EventKind::StepCanceled { reason: reason.clone() });
             }
         }
-        lock(&self.log).commit(self.db)
+        lock(&self.log).commit(self.writer)
     }
 
     fn stop(&mut self, why: Stop) {
@@ -266,11 +283,11 @@ impl Scheduler<'_> {
         let mut settled = false;
         while let Some(&index) = self.ready.first() {
             let readiness = self.readiness(index);
-            if matches!(readiness, Readiness::Run(_)) && self.stop.is_none() && self.active >= max {
+            if matches!(readiness, Readiness::Run(..)) && self.stop.is_none() && self.active >= max {
                 break;
             }
             self.ready.pop_first();
-            settled |= !matches!(readiness, Readiness::Run(_)) || self.stop.is_some();
+            settled |= !matches!(readiness, Readiness::Run(..)) || self.stop.is_some();
             let key = self.plan.steps[index].key.clone();
             match readiness {
                 Readiness::Skip(reason) => {
@@ -291,14 +308,13 @@ impl Scheduler<'_> {
                     lock(&self.log).emit(Some(&key), EventKind::StepCanceled { reason });
                     self.settle(index)?;
                 }
-                Readiness::Run(_) if self.stop.is_some() => {
+                Readiness::Run(..) if self.stop.is_some() => {
                     self.set(index, StepStatus::Canceled);
                     let reason = self.stop_reason();
                     lock(&self.log).emit(Some(&key), EventKind::StepCanceled { reason });
                     self.settle(index)?;
                 }
-                Readiness::Run(inputs) => {
-                    let key = version_key(&self.plan.steps[index], &inputs);
+                Readiness::Run(inputs, key) => {
                     self.version_keys[index] = Some(key);
                     if self.plan.execution.memoize && self.reuse_memoized(index, &key)? {
                         settled = true;
@@ -310,7 +326,7 @@ impl Scheduler<'_> {
             }
         }
         // Steps settled without running are as durable as steps that ran.
-        if settled { lock(&self.log).commit(self.db) } else { Ok(()) }
+        if settled { lock(&self.log).commit(self.writer) } else { Ok(()) }
     }
 
     /// Decides whether a step whose upstream steps are all final can run, and gathers
@@ -326,11 +342,14 @@ impl Scheduler<'_> {
             };
         }
         let mut inputs = Vec::new();
+        let mut version = version_hasher(step);
         for input in &step.inputs {
             let def = step.solid.def.input(&input.name).expect("planned inputs are declared");
             let mut fed = 0;
             for (upstream, output) in &input.sources {
-                let Some(value) = self.values.get(&(*upstream, output.clone())) else { continue };
+                let Some(Output { value, digest, .. }) = self.values.get(&(*upstream, output.clone())) else {
+                    continue;
+                };
                 fed += 1;
                 if !def.ty.admits(value) {
                     return Readiness::Fail(StepError {
@@ -347,6 +366,9 @@ impl Scheduler<'_> {
                         backtrace: None,
                     });
                 }
+                version.update(input.name.as_bytes());
+                version.update(&[0]);
+                version.update(digest.as_bytes());
                 inputs.push((input.name.clone(), value.clone()));
             }
             if fed == 0 && !def.optional && !def.multiple {
@@ -357,7 +379,7 @@ impl Scheduler<'_> {
                 ));
             }
         }
-        Readiness::Run(inputs)
+        Readiness::Run(inputs, *version.finalize().as_bytes())
     }
 
     fn launch(&mut self, index: usize, attempt: u32, inputs: Vec<(String, Value)>) {
@@ -409,17 +431,16 @@ impl Scheduler<'_> {
         }
         let succeeded = report.error.is_none();
         if succeeded && let Some(version) = self.version_keys[index] {
-            let outputs =
-                report.outputs.iter().map(|(o, v)| (o.clone(), blake3::hash(&v.encode()).to_hex().to_string()));
+            let outputs = report.outputs.iter().map(|o| (o.name.clone(), o.digest.to_hex().to_string()));
             let entry = MemoEntry { run: self.run_id, step: key.to_owned(), outputs: outputs.collect() };
             log.pending.memo.push((version, entry));
         }
         // Outputs of a failed attempt are kept for inspection but feed nothing.
-        for (output, value) in report.outputs {
+        for output in report.outputs {
             if succeeded {
-                self.values.insert((index, output.clone()), value.clone());
+                self.values.insert((index, output.name.clone()), output.clone());
             }
-            log.pending.outputs.push((key.to_owned(), output, value));
+            log.pending.outputs.push((key.to_owned(), output));
         }
         let mut retry_after = None;
         match report.error {
@@ -443,7 +464,7 @@ impl Scheduler<'_> {
                 log.emit(Some(key), EventKind::StepFailed { duration_us, error });
             }
         }
-        log.commit(self.db)?;
+        log.commit(self.writer)?;
         drop(log);
         if let Some(delay) = retry_after {
             let interrupt = self.interrupt.clone();
@@ -467,11 +488,11 @@ impl Scheduler<'_> {
             self.set(index, StepStatus::Canceled);
             let reason = self.stop_reason();
             lock(&self.log).emit(Some(&self.plan.steps[index].key), EventKind::StepCanceled { reason });
-            lock(&self.log).commit(self.db)?;
+            lock(&self.log).commit(self.writer)?;
             return self.settle(index);
         }
         match self.readiness(index) {
-            Readiness::Run(inputs) => {
+            Readiness::Run(inputs, _) => {
                 self.set(index, StepStatus::Running);
                 self.launch(index, attempt, inputs);
                 Ok(())
@@ -490,7 +511,7 @@ impl Scheduler<'_> {
             let Ok(digest) = blake3::Hash::from_hex(hex) else { return Ok(false) };
             // A blob collected since: run the step instead.
             let Some(value) = self.db.blob(digest.as_bytes())? else { return Ok(false) };
-            outputs.push((output.clone(), value));
+            outputs.push(Output { name: output.clone(), value, digest });
         }
         let key = self.plan.steps[index].key.clone();
         self.set(index, StepStatus::Reused);
@@ -500,9 +521,9 @@ impl Scheduler<'_> {
             entry.step, entry.run
         );
         log.emit(Some(&key), EventKind::StepReused { from_run: entry.run, reason });
-        for (output, value) in outputs {
-            self.values.insert((index, output.clone()), value.clone());
-            log.pending.outputs.push((key.clone(), output, value));
+        for output in outputs {
+            self.values.insert((index, output.name.clone()), output.clone());
+            log.pending.outputs.push((key.clone(), output));
         }
         drop(log);
         self.settle(index)?;
@@ -524,8 +545,9 @@ impl Scheduler<'_> {
 }
 
 /// A step's version key: what makes two runs of it interchangeable — the component, the
-/// solid's declared version, the config, determinism, and the inputs, in order.
-fn version_key(step: &PlannedStep, inputs: &[(String, Value)]) -> [u8; 32] {
+/// solid's declared version, the config, determinism, and the inputs (by digest, in
+/// order, added by the caller).
+fn version_hasher(step: &PlannedStep) -> blake3::Hasher {
     let mut hasher = blake3::Hasher::new();
     hasher.update(step.solid.digest.as_bytes());
     hasher.update(&[0]);
@@ -542,10 +564,5 @@ fn version_key(step: &PlannedStep, inputs: &[(String, Value)]) -> [u8; 32] {
         hasher.update(grant.backend.identity().as_bytes());
         hasher.update(&[0]);
     }
-    for (name, value) in inputs {
-        hasher.update(name.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(blake3::hash(&value.encode()).as_bytes());
-    }
-    *hasher.finalize().as_bytes()
+    hasher
 }

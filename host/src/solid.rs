@@ -70,6 +70,8 @@ pub struct LoadedSolid {
     /// BLAKE3 of the component file: the solid's identity in the db.
     pub digest: String,
     pub def: Arc<SolidDef>,
+    /// The config schema, compiled once: every step of the solid is validated with it.
+    pub(crate) config_validator: Option<Arc<jsonschema::Validator>>,
     pub(crate) pre: sandbox::SolidPre,
 }
 
@@ -129,16 +131,19 @@ impl LoadedSolid {
                  or componentize it (wasm-tools component new)",
             ));
         }
-        let digest = blake3::hash(&bytes).to_hex().to_string();
-        let component = Component::new(engine.wasmtime(), &bytes)
+        let digest = blake3::hash(&bytes);
+        let (component, outcome) = engine
+            .compile(&bytes, &digest)
             .map_err(|e| LoadError::new(path, format!("invalid component: {}", root_message(&e))))?;
+        tracing::debug!("{}: compiled code {outcome:?}", path.display());
+        let digest = digest.to_hex().to_string();
         check_contract(engine, &component).map_err(|m| LoadError::new(path, m))?;
         let pre = engine.instantiate_pre(&component).map_err(|m| LoadError::new(path, m))?;
         let def = sandbox::describe(engine, &pre)
             .await
             .map_err(|m| LoadError::new(path, format!("`describe` failed: {m}")))?;
-        validate_def(&def).map_err(|m| LoadError::new(path, m))?;
-        Ok(LoadedSolid { path: path.to_path_buf(), digest, def: Arc::new(def), pre })
+        let config_validator = validate_def(&def).map_err(|m| LoadError::new(path, m))?.map(Arc::new);
+        Ok(LoadedSolid { path: path.to_path_buf(), digest, def: Arc::new(def), config_validator, pre })
     }
 }
 
@@ -174,7 +179,8 @@ pub(crate) fn root_message(error: &wasmtime::Error) -> String {
     error.chain().last().map(|e| e.to_string()).unwrap_or_else(|| error.to_string())
 }
 
-fn validate_def(def: &SolidDef) -> Result<(), String> {
+/// Checks a definition, and compiles its config schema.
+fn validate_def(def: &SolidDef) -> Result<Option<jsonschema::Validator>, String> {
     let mut problems = Vec::new();
     if !crate::manifest::is_valid_name(&def.name) {
         problems.push(format!("its name `{}` is not a valid solid name", def.name));
@@ -200,12 +206,15 @@ fn validate_def(def: &SolidDef) -> Result<(), String> {
             problems.push(format!("output `{name}` is declared twice"));
         }
     }
-    if let Some(schema) = &def.config_schema
-        && let Err(e) = jsonschema::validator_for(schema)
-    {
-        problems.push(format!("its config schema is not a valid JSON Schema: {e}"));
-    }
-    if problems.is_empty() { Ok(()) } else { Err(format!("its definition is invalid: {}", problems.join("; "))) }
+    let validator = match def.config_schema.as_ref().map(jsonschema::validator_for) {
+        None => None,
+        Some(Ok(validator)) => Some(validator),
+        Some(Err(e)) => {
+            problems.push(format!("its config schema is not a valid JSON Schema: {e}"));
+            None
+        }
+    };
+    if problems.is_empty() { Ok(validator) } else { Err(format!("its definition is invalid: {}", problems.join("; "))) }
 }
 
 /// Converts metadata from the contract's form.
@@ -227,4 +236,72 @@ pub(crate) fn metadata_from_wit(entries: Vec<sandbox::wit::MetadataEntry>) -> Ve
             },
         })
         .collect()
+}
+
+/// What one call of a solid outside any pipeline did.
+#[derive(Debug)]
+pub struct Invocation {
+    /// Every output produced, in order.
+    pub outputs: Vec<crate::value::Output>,
+    /// What the solid reported while it ran: logs, outputs, expectations,
+    /// materializations.
+    pub events: Vec<crate::event::EventKind>,
+    /// Why the call failed, if it did.
+    pub error: Option<crate::event::StepError>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl LoadedSolid {
+    /// Calls the solid once, in its own sandbox with `limits` and no grants, outside any
+    /// pipeline or store: for testing one solid, and for programs that embed weft and
+    /// want a solid as a function. `config` is checked against the solid's schema, with
+    /// defaults filled in, as a pipeline step's would be.
+    ///
+    /// # Errors
+    /// A message naming the config key at fault when `config` does not fit the schema.
+    pub async fn invoke(
+        &self,
+        engine: &SolidEngine,
+        config: &serde_json::Value,
+        inputs: Vec<(String, crate::value::Value)>,
+        limits: crate::limits::StepLimits,
+    ) -> Result<Invocation, String> {
+        let mut config = config.clone();
+        match (&self.def.config_schema, &self.config_validator) {
+            (Some(schema), Some(validator)) => {
+                crate::config::fill_defaults(schema, &mut config);
+                let errors = crate::config::validate(validator, &config);
+                if !errors.is_empty() {
+                    let errors: Vec<String> = errors.into_iter().map(|(key, m)| format!("config.{key}: {m}")).collect();
+                    return Err(format!("solid `{}`: {}", self.def.name, errors.join("; ")));
+                }
+            }
+            _ if config.as_object().is_some_and(|o| !o.is_empty()) => {
+                return Err(format!("solid `{}` takes no config", self.def.name));
+            }
+            _ => {}
+        }
+        let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink: crate::context::EventSink = {
+            let events = events.clone();
+            Arc::new(move |kind| events.lock().unwrap_or_else(|p| p.into_inner()).push(kind))
+        };
+        let attempt = sandbox::Attempt {
+            run_id: String::new(),
+            step_key: self.def.name.clone(),
+            attempt: 1,
+            partition_key: None,
+            config: config.to_string(),
+            inputs,
+            limits,
+            grants: crate::capability::Grants::default(),
+            run_started_at: crate::run::now_micros(),
+            interrupt: crate::cancel::CancelToken::new(),
+        };
+        let connections = Arc::new(crate::resource::Connections::default());
+        let report = sandbox::run_attempt(engine, self, attempt, sink, connections).await;
+        let events = std::mem::take(&mut *events.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(Invocation { outputs: report.outputs, events, error: report.error, stdout: report.stdout, stderr: report.stderr })
+    }
 }

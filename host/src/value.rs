@@ -12,9 +12,26 @@ pub enum Value {
     Integer(i64),
     Float(f64),
     Text(String),
-    Bytes(Vec<u8>),
+    /// Shared, not copied, as it passes from a step to its dependents and the store.
+    Bytes(bytes::Bytes),
     /// A JSON document, kept as the text the solid produced (checked to parse).
     Json(String),
+}
+
+/// An output a step produced: its name, its value, and the value's digest, computed once
+/// when the output is accepted and used by the store, memoization and version keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub name: String,
+    pub value: Value,
+    pub digest: blake3::Hash,
+}
+
+impl Output {
+    pub fn new(name: String, value: Value) -> Output {
+        let digest = value.digest();
+        Output { name, value, digest }
+    }
 }
 
 /// The declared type of an input or output (the contract's `value-type`).
@@ -85,6 +102,17 @@ impl Value {
         }
     }
 
+    /// The size of the value's payload in bytes.
+    pub fn size(&self) -> usize {
+        match self {
+            Value::Null => 0,
+            Value::Boolean(_) => 1,
+            Value::Integer(_) | Value::Float(_) => 8,
+            Value::Text(s) | Value::Json(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+        }
+    }
+
     /// A short, printable preview of the value (at most about `max` characters).
     pub fn preview(&self, max: usize) -> String {
         let full = match self {
@@ -104,21 +132,52 @@ impl Value {
         }
     }
 
+    /// The encoding for the blob table, in two parts: one tag byte, then the payload.
+    fn encoding(&self) -> (u8, std::borrow::Cow<'_, [u8]>) {
+        use std::borrow::Cow::{Borrowed, Owned};
+        match self {
+            Value::Null => (0, Borrowed(&[])),
+            Value::Boolean(b) => (1, Borrowed(if *b { &[1] } else { &[0] })),
+            Value::Integer(i) => (2, Owned(i.to_le_bytes().to_vec())),
+            Value::Float(x) => (3, Owned(x.to_le_bytes().to_vec())),
+            Value::Text(s) => (4, Borrowed(s.as_bytes())),
+            Value::Bytes(b) => (5, Borrowed(b)),
+            Value::Json(j) => (6, Borrowed(j.as_bytes())),
+        }
+    }
+
     /// Encodes the value for the blob table: one tag byte, then the payload.
     pub fn encode(&self) -> Vec<u8> {
-        let (tag, payload): (u8, &[u8]) = match self {
-            Value::Null => (0, &[]),
-            Value::Boolean(b) => (1, if *b { &[1] } else { &[0] }),
-            Value::Integer(i) => return [&[2u8][..], &i.to_le_bytes()].concat(),
-            Value::Float(x) => return [&[3u8][..], &x.to_le_bytes()].concat(),
-            Value::Text(s) => (4, s.as_bytes()),
-            Value::Bytes(b) => (5, b),
-            Value::Json(j) => (6, j.as_bytes()),
-        };
-        let mut out = Vec::with_capacity(1 + payload.len());
-        out.push(tag);
-        out.extend_from_slice(payload);
+        let mut out = vec![0; self.encoded_len()];
+        self.encode_into(&mut out);
         out
+    }
+
+    /// The length of [`Value::encode`]'s result.
+    pub fn encoded_len(&self) -> usize {
+        1 + self.size()
+    }
+
+    /// Writes the encoding into `out`, which is [`Value::encoded_len`] bytes long: into
+    /// the store's page, say, without an intermediate copy.
+    pub fn encode_into(&self, out: &mut [u8]) {
+        let (tag, payload) = self.encoding();
+        out[0] = tag;
+        out[1..].copy_from_slice(&payload);
+    }
+
+    /// The BLAKE3 of the encoding: the value's key in the blob table.
+    pub fn digest(&self) -> blake3::Hash {
+        let (tag, payload) = self.encoding();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&[tag]);
+        // Large values hash on every core: this is most of what a big output costs.
+        if payload.len() >= 1 << 20 {
+            hasher.update_rayon(&payload);
+        } else {
+            hasher.update(&payload);
+        }
+        hasher.finalize()
     }
 
     /// Decodes what [`Value::encode`] wrote; `None` when the bytes are not such an encoding.
@@ -130,7 +189,7 @@ impl Value {
             2 => Value::Integer(i64::from_le_bytes(payload.try_into().ok()?)),
             3 => Value::Float(f64::from_le_bytes(payload.try_into().ok()?)),
             4 => Value::Text(String::from_utf8(payload.to_vec()).ok()?),
-            5 => Value::Bytes(payload.to_vec()),
+            5 => Value::Bytes(bytes::Bytes::copy_from_slice(payload)),
             6 => Value::Json(String::from_utf8(payload.to_vec()).ok()?),
             _ => return None,
         })
@@ -149,11 +208,14 @@ mod tests {
             Value::Integer(-42),
             Value::Float(2.5),
             Value::Text("héllo".into()),
-            Value::Bytes(vec![0, 255, 7]),
+            Value::Bytes(vec![0, 255, 7].into()),
             Value::Json(r#"{"a":[1,2]}"#.into()),
         ];
         for value in values {
-            assert_eq!(Value::decode(&value.encode()), Some(value));
+            let encoded = value.encode();
+            assert_eq!(encoded.len(), value.encoded_len());
+            assert_eq!(value.digest(), blake3::hash(&encoded));
+            assert_eq!(Value::decode(&encoded), Some(value));
         }
     }
 

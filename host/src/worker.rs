@@ -16,7 +16,7 @@ use crate::limits::StepLimits;
 use crate::plan::PlannedStep;
 use crate::sandbox::{Attempt, AttemptReport};
 use crate::solid::LoadedSolid;
-use crate::value::Value;
+use crate::value::{Output, Value};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -155,6 +155,7 @@ impl MultiprocessExecutor {
                 match serde_json::from_str::<WorkerMessage>(&line) {
                     Ok(WorkerMessage::Event(kind)) => sink(kind),
                     Ok(WorkerMessage::Report { outputs, error, stdout, stderr }) => {
+                        let outputs = outputs.into_iter().map(|(name, value)| Output::new(name, value)).collect();
                         report = Some(AttemptReport { outputs, error, stdout, stderr });
                     }
                     Err(e) => tracing::warn!("step `{key}`: unreadable line from its worker: {e}"),
@@ -269,7 +270,7 @@ pub async fn serve_worker() -> Result<(), String> {
     let connections = Arc::new(crate::resource::Connections::default());
     let report = crate::sandbox::run_attempt(&engine, &solid, attempt, sink, connections).await;
     let _ = sender.send(WorkerMessage::Report {
-        outputs: report.outputs,
+        outputs: report.outputs.into_iter().map(|o| (o.name, o.value)).collect(),
         error: report.error,
         stdout: report.stdout,
         stderr: report.stderr,

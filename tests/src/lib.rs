@@ -20,6 +20,8 @@ const GUESTS: &[&str] = &[
     "conformance",
     "faulty",
     "probe",
+    "add-one",
+    "bytes-relay",
     "hostile",
     "netcat",
     "kv-probe",
@@ -179,7 +181,7 @@ pub fn value_json(value: &weft_host::Value) -> serde_json::Value {
         Value::Integer(n) => (*n).into(),
         Value::Float(x) => (*x).into(),
         Value::Text(s) => s.as_str().into(),
-        Value::Bytes(b) => b.as_slice().into(),
+        Value::Bytes(b) => b.as_ref().into(),
         Value::Json(text) => serde_json::from_str(text).expect("a json value holds JSON"),
     }
 }

@@ -98,7 +98,7 @@ async fn every_kind_of_value_and_event(component: &std::path::Path) {
         other => panic!("summary is {other:?}"),
     };
     assert_eq!(summary, serde_json::json!({"words": 1, "extras": 2, "shout": true}), "fan-in delivered both values");
-    assert_eq!(out("raw"), Some(Value::Bytes(b"nothing".to_vec())));
+    assert_eq!(out("raw"), Some(Value::Bytes(b"nothing".as_slice().into())));
     assert_eq!(out("flag"), Some(Value::Boolean(true)));
     assert_eq!(out("nothing"), None, "an optional output left empty is not stored");
 

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod contract;
 mod failures;
+mod fast_path;
 mod history;
 mod languages;
 mod loading;

@@ -5,14 +5,16 @@
 mod query;
 mod retention;
 mod tables;
+mod writer;
 
 pub use query::{AssetEntry, AssetSummary, RunFilter};
 pub use retention::{GcReport, Retention};
+pub use writer::{Writer, WriterStats};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::run::{RunId, RunRecord, RunStatus, now_micros};
-use crate::value::Value;
+use crate::value::Output;
 use redb::{ConcurrencyMode, Database, ReadableDatabase, ReadableTable, TableError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -51,15 +53,15 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// Writes that land together, in one transaction: when `commit` returns they are durable.
+/// Writes that land together, in one transaction.
 #[derive(Debug, Default)]
 pub struct Batch {
     /// The run record; a finished run leaves the active set.
     pub run: Option<RunRecord>,
     /// Events; materializations among them are indexed by asset key.
     pub events: Vec<Event>,
-    /// (step key, output name, value): the value is stored once per content.
-    pub outputs: Vec<(String, String, Value)>,
+    /// (step key, output): the value is stored once per content.
+    pub outputs: Vec<(String, Output)>,
     /// (step key, attempt, stream, bytes).
     pub compute_logs: Vec<(String, u32, Stream, Vec<u8>)>,
     /// (step version key, where it succeeded).
@@ -73,6 +75,13 @@ impl Batch {
             && self.outputs.is_empty()
             && self.compute_logs.is_empty()
             && self.memo.is_empty()
+    }
+
+    /// Roughly how many bytes the batch holds: its values and compute logs.
+    pub fn weight(&self) -> u64 {
+        let values = self.outputs.iter().map(|(_, o)| o.value.size());
+        let logs = self.compute_logs.iter().map(|(_, _, _, bytes)| bytes.len());
+        (values.sum::<usize>() + logs.sum::<usize>()) as u64
     }
 }
 
@@ -154,57 +163,23 @@ impl Db {
     /// # Errors
     /// [`Error::Db`] when the write fails; nothing of the batch is then stored.
     pub fn commit(&self, run_id: RunId, batch: &Batch) -> Result<()> {
-        if batch.is_empty() {
+        self.commit_group(std::iter::once((run_id, batch)))
+    }
+
+    /// Writes several runs' batches in one durable transaction, in order: a group commit.
+    ///
+    /// # Errors
+    /// [`Error::Db`] when the write fails; nothing of the group is then stored.
+    pub fn commit_group<'b>(&self, batches: impl IntoIterator<Item = (RunId, &'b Batch)>) -> Result<()> {
+        let mut batches = batches.into_iter().filter(|(_, b)| !b.is_empty()).peekable();
+        if batches.peek().is_none() {
             return Ok(());
         }
         let tx = self.db.begin_write().or_db(self)?;
         {
-            if let Some(run) = &batch.run {
-                let json = serde_json::to_vec(run).or_db(self)?;
-                tx.open_table(RUNS).or_db(self)?.insert(run.id.0, json.as_slice()).or_db(self)?;
-                let mut active = tx.open_table(ACTIVE).or_db(self)?;
-                if run.status.is_finished() {
-                    active.remove(run.id.0).or_db(self)?;
-                } else {
-                    active.insert(run.id.0, run.owner.as_deref().unwrap_or("")).or_db(self)?;
-                }
-            }
-            if !batch.events.is_empty() {
-                let mut events = tx.open_table(EVENTS).or_db(self)?;
-                let mut assets = tx.open_table(ASSETS).or_db(self)?;
-                for event in &batch.events {
-                    let json = serde_json::to_vec(event).or_db(self)?;
-                    events.insert((run_id.0, event.seq), json.as_slice()).or_db(self)?;
-                    if let EventKind::Materialization { asset_key, .. } = &event.kind {
-                        let step = event.step.as_deref().unwrap_or("");
-                        assets.insert((asset_key.as_str(), run_id.0, event.seq), step).or_db(self)?;
-                    }
-                }
-            }
-            if !batch.outputs.is_empty() {
-                let mut outputs = tx.open_table(OUTPUTS).or_db(self)?;
-                let mut blobs = tx.open_table(BLOBS).or_db(self)?;
-                for (step, output, value) in &batch.outputs {
-                    let encoded = value.encode();
-                    let digest = *blake3::hash(&encoded).as_bytes();
-                    if blobs.get(digest).or_db(self)?.is_none() {
-                        blobs.insert(digest, encoded.as_slice()).or_db(self)?;
-                    }
-                    outputs.insert((run_id.0, step.as_str(), output.as_str()), digest).or_db(self)?;
-                }
-            }
-            if !batch.compute_logs.is_empty() {
-                let mut logs = tx.open_table(COMPUTE_LOGS).or_db(self)?;
-                for (step, attempt, stream, bytes) in &batch.compute_logs {
-                    logs.insert((run_id.0, step.as_str(), *attempt, *stream as u8), bytes.as_slice()).or_db(self)?;
-                }
-            }
-            if !batch.memo.is_empty() {
-                let mut memo = tx.open_table(MEMO).or_db(self)?;
-                for (key, entry) in &batch.memo {
-                    let json = serde_json::to_vec(entry).or_db(self)?;
-                    memo.insert(key, json.as_slice()).or_db(self)?;
-                }
+            let mut tables = Tables::open(&tx).or_db(self)?;
+            for (run_id, batch) in batches {
+                tables.write(run_id, batch).or_db(self)?;
             }
         }
         tx.commit().or_db(self)
@@ -275,6 +250,69 @@ impl Db {
             recovered.push(run_id);
         }
         Ok(recovered)
+    }
+}
+
+/// The tables a batch writes to, open in one write transaction.
+struct Tables<'tx> {
+    runs: redb::Table<'tx, u128, &'static [u8]>,
+    active: redb::Table<'tx, u128, &'static str>,
+    events: redb::Table<'tx, (u128, u64), &'static [u8]>,
+    assets: redb::Table<'tx, (&'static str, u128, u64), &'static str>,
+    outputs: redb::Table<'tx, (u128, &'static str, &'static str), [u8; 32]>,
+    blobs: redb::Table<'tx, [u8; 32], &'static [u8]>,
+    compute_logs: redb::Table<'tx, (u128, &'static str, u32, u8), &'static [u8]>,
+    memo: redb::Table<'tx, [u8; 32], &'static [u8]>,
+}
+
+type WriteResult = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+impl<'tx> Tables<'tx> {
+    fn open(tx: &'tx redb::WriteTransaction) -> std::result::Result<Tables<'tx>, TableError> {
+        Ok(Tables {
+            runs: tx.open_table(RUNS)?,
+            active: tx.open_table(ACTIVE)?,
+            events: tx.open_table(EVENTS)?,
+            assets: tx.open_table(ASSETS)?,
+            outputs: tx.open_table(OUTPUTS)?,
+            blobs: tx.open_table(BLOBS)?,
+            compute_logs: tx.open_table(COMPUTE_LOGS)?,
+            memo: tx.open_table(MEMO)?,
+        })
+    }
+
+    fn write(&mut self, run_id: RunId, batch: &Batch) -> WriteResult {
+        if let Some(run) = &batch.run {
+            self.runs.insert(run.id.0, serde_json::to_vec(run)?.as_slice())?;
+            if run.status.is_finished() {
+                self.active.remove(run.id.0)?;
+            } else {
+                self.active.insert(run.id.0, run.owner.as_deref().unwrap_or(""))?;
+            }
+        }
+        for event in &batch.events {
+            self.events.insert((run_id.0, event.seq), serde_json::to_vec(event)?.as_slice())?;
+            if let EventKind::Materialization { asset_key, .. } = &event.kind {
+                let step = event.step.as_deref().unwrap_or("");
+                self.assets.insert((asset_key.as_str(), run_id.0, event.seq), step)?;
+            }
+        }
+        for (step, output) in &batch.outputs {
+            let digest = *output.digest.as_bytes();
+            if self.blobs.get(digest)?.is_none() {
+                // Encoded straight into the page: the value is copied once, to disk.
+                let value = &output.value;
+                value.encode_into(self.blobs.insert_reserve(digest, value.encoded_len())?.as_mut());
+            }
+            self.outputs.insert((run_id.0, step.as_str(), output.name.as_str()), digest)?;
+        }
+        for (step, attempt, stream, bytes) in &batch.compute_logs {
+            self.compute_logs.insert((run_id.0, step.as_str(), *attempt, *stream as u8), bytes.as_slice())?;
+        }
+        for (key, entry) in &batch.memo {
+            self.memo.insert(key, serde_json::to_vec(entry)?.as_slice())?;
+        }
+        Ok(())
     }
 }
 

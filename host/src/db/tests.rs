@@ -1,6 +1,9 @@
 use super::*;
 use crate::event::{EventKind, MetadataEntry, MetadataValue};
 use crate::run::RunStatus;
+use crate::value::Value;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 fn record(id: RunId, status: RunStatus) -> RunRecord {
     RunRecord {
@@ -42,7 +45,7 @@ fn what_is_committed_is_there_after_reopening() {
         let batch = Batch {
             run: Some(record(id, RunStatus::Success)),
             events: vec![event(0, None, EventKind::RunStarted { pipeline: "p".into() })],
-            outputs: vec![("a".into(), "out".into(), Value::Text("hi".into()))],
+            outputs: vec![("a".into(), Output::new("out".into(), Value::Text("hi".into())))],
             compute_logs: vec![("a".into(), 1, Stream::Stdout, b"printed".to_vec())],
             memo: Vec::new(),
         };
@@ -149,7 +152,7 @@ fn gc_keeps_what_kept_runs_and_memos_refer_to_and_frees_the_rest() {
         run.created_at = i as i64;
         let shared = Value::Text("shared by every run".into());
         let own = Value::Text(format!("only in run {i}"));
-        let outputs = vec![("a".into(), "shared".into(), shared), ("a".into(), "own".into(), own)];
+        let outputs = vec![("a".into(), Output::new("shared".into(), shared)), ("a".into(), Output::new("own".into(), own))];
         let events = vec![event(0, Some("a"), materialization("t"))];
         db.commit(*id, &Batch { run: Some(run), outputs, events, ..Batch::default() }).unwrap();
     }
@@ -161,4 +164,41 @@ fn gc_keeps_what_kept_runs_and_memos_refer_to_and_frees_the_rest() {
     assert!(db.run(ids[0]).is_err());
     assert!(db.events(ids[0]).unwrap().is_empty());
     assert_eq!(db.asset_history("t").unwrap().len(), 1, "the index lost the deleted runs' entries");
+}
+
+#[test]
+fn the_writer_groups_batches_from_many_threads_and_keeps_each_runs_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Db::open(&dir.path().join("weft.redb")).unwrap());
+    let writer = Arc::new(Writer::start(db.clone()).unwrap());
+    let runs: Vec<RunId> = (0..4).map(|_| RunId::generate()).collect();
+    let per_run = 500;
+    std::thread::scope(|scope| {
+        for &id in &runs {
+            let writer = writer.clone();
+            scope.spawn(move || {
+                for seq in 0..per_run {
+                    let step = format!("s{seq}");
+                    let batch = Batch {
+                        events: vec![event(seq, Some(&step), EventKind::StepStarted { attempt: 1 })],
+                        outputs: vec![(step, Output::new("result".into(), Value::Integer(seq as i64)))],
+                        ..Batch::default()
+                    };
+                    writer.submit(id, batch).unwrap();
+                }
+            });
+        }
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(writer.flush()).unwrap();
+    for &id in &runs {
+        let events = db.events(id).unwrap();
+        assert_eq!(events.len() as u64, per_run);
+        assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as u64));
+        assert_eq!(db.output(id, "s499", "result").unwrap(), Some(Value::Integer(499)));
+    }
+    let stats = writer.stats();
+    let (batches, groups) = (stats.batches.load(Ordering::Relaxed), stats.groups.load(Ordering::Relaxed));
+    assert_eq!(batches, 4 * per_run);
+    assert!(groups < batches / 4, "{batches} batches took {groups} commits: they were not grouped");
 }
