@@ -64,7 +64,7 @@ pub fn bytes_chain_manifest(steps: usize, size: usize) -> String {
         toml.push_str(&format!("\n[pipelines.p.solids.s{i}]\nsolid = \"bytes_relay\"\n"));
         match i {
             0 => toml.push_str(&format!("config = {{ size = {size} }}\n")),
-            i => toml.push_str(&format!("inputs = {{ data = \"s{}.data\" }}\n", i - 1)),
+            i => toml.push_str(&format!("inputs = {{ input = \"s{}.data\" }}\n", i - 1)),
         }
     }
     toml

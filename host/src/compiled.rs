@@ -173,7 +173,7 @@ impl std::hash::Hasher for Blake3Hasher {
 fn read_checked(artifact_path: &Path, sum_path: &Path) -> Result<Option<Vec<u8>>, String> {
     let artifact = match std::fs::read(artifact_path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => return Ok(None),
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
     let sum = std::fs::read(sum_path).map_err(|e| format!("cannot read its checksum: {e}"))?;

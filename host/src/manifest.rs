@@ -203,7 +203,7 @@ impl Manifest {
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-        let mut reader = Reader { path, text, dir: &dir, problems: Vec::new() };
+        let mut reader = Reader { path, lines: LineIndex::new(text), dir: &dir, problems: Vec::new() };
         let manifest = reader.manifest(doc.as_table());
         if reader.problems.is_empty() {
             Ok(Manifest { path: path.to_path_buf(), dir, ..manifest })
@@ -271,6 +271,21 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
+/// Where each line of a text starts, to find the line of an offset in log time: a
+/// manifest of 100,000 steps asks for hundreds of thousands of lines.
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect())
+    }
+
+    /// The 1-based line of `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
+}
+
 /// Whether `name` may name a solid, pipeline or step: letters, digits, `_` and `-`,
 /// starting with a letter or `_`.
 pub fn is_valid_name(name: &str) -> bool {
@@ -282,7 +297,7 @@ pub fn is_valid_name(name: &str) -> bool {
 /// Walks the TOML tree, collecting problems instead of stopping at the first.
 struct Reader<'a> {
     path: &'a Path,
-    text: &'a str,
+    lines: LineIndex,
     dir: &'a Path,
     problems: Vec<Problem>,
 }
@@ -293,7 +308,7 @@ impl Reader<'_> {
             .key(key)
             .and_then(|k| k.span())
             .or_else(|| table.get(key).and_then(Item::span))
-            .map(|s| line_of(self.text, s.start))
+            .map(|s| self.lines.line(s.start))
             .unwrap_or(0);
         Location { line, key: dotted.to_owned() }
     }
@@ -533,7 +548,7 @@ impl Reader<'_> {
     fn build(&mut self, table: &dyn TableLike, key: &str) -> Option<BuildRecipe> {
         self.check_keys(table, key, &["command", "dir", "sources"]);
         let at = Location {
-            line: table.get("command").and_then(Item::span).map_or(0, |s| line_of(self.text, s.start)),
+            line: table.get("command").and_then(Item::span).map_or(0, |s| self.lines.line(s.start)),
             key: key.to_owned(),
         };
         let command = self.string_list(table, "command", key);

@@ -430,7 +430,12 @@ impl Scheduler<'_> {
             log.pending.compute_logs.push((key.to_owned(), attempt, Stream::Stderr, report.stderr));
         }
         let succeeded = report.error.is_none();
-        if succeeded && let Some(version) = self.version_keys[index] {
+        // Only memoized runs record version keys: a memo row is a random-key insert, the
+        // dearest write a trivial step would otherwise make.
+        if succeeded
+            && self.plan.execution.memoize
+            && let Some(version) = self.version_keys[index]
+        {
             let outputs = report.outputs.iter().map(|o| (o.name.clone(), o.digest.to_hex().to_string()));
             let entry = MemoEntry { run: self.run_id, step: key.to_owned(), outputs: outputs.collect() };
             log.pending.memo.push((version, entry));

@@ -145,8 +145,10 @@ fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<Stri
                 job = queue.try_recv().ok();
             }
         }
-        let mut failure = failed.lock().unwrap_or_else(|p| p.into_inner());
-        if failure.is_none() && !group.is_empty() {
+        // The lock is taken only to read and record a failure, never across a commit:
+        // `submit` checks it, and must not wait for the disk.
+        let failed_before = failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        if !failed_before && !group.is_empty() {
             match db.commit_group(group.iter().map(|(id, batch)| (*id, batch))) {
                 Ok(()) => {
                     stats.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
@@ -154,14 +156,13 @@ fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<Stri
                 }
                 Err(e) => {
                     tracing::error!("{e}");
-                    *failure = Some(match e {
+                    *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(match e {
                         Error::Db { message, .. } => message,
                         other => other.to_string(),
                     });
                 }
             }
         }
-        drop(failure);
         for done in flushes {
             // A flusher that went away no longer needs to know.
             let _ = done.send(());
