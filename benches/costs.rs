@@ -33,7 +33,8 @@ fn instantiate(c: &mut Criterion) {
     let runtime = runtime();
     let mut group = c.benchmark_group("instantiate");
     for (name, pooling) in [("add_one, pooling", true), ("add_one, on demand", false)] {
-        let engine = SolidEngine::with_options(EngineOptions { pooling, ..EngineOptions::default() }).expect("an engine");
+        let engine =
+            SolidEngine::with_options(EngineOptions { pooling, ..EngineOptions::default() }).expect("an engine");
         let solid = runtime.block_on(LoadedSolid::load(&engine, &guest("add_one"))).expect("add_one loads");
         let config = serde_json::json!({});
         group.bench_function(name, |b| {
@@ -109,7 +110,8 @@ fn db(c: &mut Criterion) {
     group.bench_function("group commit of 100 steps", |b| {
         b.iter_batched(
             || {
-                let batches: Vec<Batch> = (0..100).map(|i| step_batch(seq + 3 * i, &format!("s{}", seq + 3 * i))).collect();
+                let batches: Vec<Batch> =
+                    (0..100).map(|i| step_batch(seq + 3 * i, &format!("s{}", seq + 3 * i))).collect();
                 seq += 300;
                 batches
             },

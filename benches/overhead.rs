@@ -42,7 +42,9 @@ fn main() {
     assert!(status.success(), "building the weft binary failed");
     let weft = weft_tests::root().join("target/release/weft");
 
-    println!("| executor | shape | steps | plan | run (median) | per step | group commits per run | store bytes per step |");
+    println!(
+        "| executor | shape | steps | plan | run (median) | per step | group commits per run | store bytes per step |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for executor in ["in_process", "multiprocess"] {
         for shape in [Shape::Chain, Shape::FanOut] {

@@ -142,7 +142,11 @@ fn main() {
             row(format!("{} of {n} trivial ops, Dagster in memory", shape.name()), &theirs, ours.median);
             if n <= 100 || !quick {
                 let persistent = dagster(&python, &format!("{name}-persistent"), n, if n >= 1000 { 1 } else { 3 });
-                row(format!("{} of {n} trivial ops, Dagster with a SQLite instance", shape.name()), &persistent, ours.median);
+                row(
+                    format!("{} of {n} trivial ops, Dagster with a SQLite instance", shape.name()),
+                    &persistent,
+                    ours.median,
+                );
                 if n == 100 && shape == Shape::Chain {
                     storage.push((persistent, ours));
                 }
@@ -153,7 +157,9 @@ fn main() {
     let theirs = dagster(&python, "chain-multiprocess", 10, if quick { 1 } else { 3 });
     row("chain of 10 trivial ops, a process per op".into(), &theirs, ours.median);
     let ours = weft_runs(&runtime, &bytes_chain_manifest(10, 10 << 20), 10, samples, &weft);
-    for (case, label) in [("bytes-chain-inprocess", "in memory"), ("bytes-chain-persistent", "with a SQLite instance and fs_io_manager")] {
+    for (case, label) in
+        [("bytes-chain-inprocess", "in memory"), ("bytes-chain-persistent", "with a SQLite instance and fs_io_manager")]
+    {
         let theirs = dagster(&python, case, 10, 3);
         let throughput = |d: Duration| format!("{:.0} MB/s", 100.0 * 1.048_576 / d.as_secs_f64());
         row(

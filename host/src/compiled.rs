@@ -98,7 +98,10 @@ impl CompileCache {
             Err(why) => Some(why),
         };
         if let Some(why) = &replaced {
-            tracing::warn!("compiled-component cache entry {} is unsound ({why}); compiling again", artifact_path.display());
+            tracing::warn!(
+                "compiled-component cache entry {} is unsound ({why}); compiling again",
+                artifact_path.display()
+            );
         }
         let artifact = engine.precompile_component(bytes)?;
         // SAFETY: wasmtime just wrote these bytes, for this engine.
@@ -173,7 +176,9 @@ impl std::hash::Hasher for Blake3Hasher {
 fn read_checked(artifact_path: &Path, sum_path: &Path) -> Result<Option<Vec<u8>>, String> {
     let artifact = match std::fs::read(artifact_path) {
         Ok(bytes) => bytes,
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => return Ok(None),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Ok(None);
+        }
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
     let sum = std::fs::read(sum_path).map_err(|e| format!("cannot read its checksum: {e}"))?;

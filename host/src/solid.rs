@@ -302,6 +302,12 @@ impl LoadedSolid {
         let connections = Arc::new(crate::resource::Connections::default());
         let report = sandbox::run_attempt(engine, self, attempt, sink, connections).await;
         let events = std::mem::take(&mut *events.lock().unwrap_or_else(|p| p.into_inner()));
-        Ok(Invocation { outputs: report.outputs, events, error: report.error, stdout: report.stdout, stderr: report.stderr })
+        Ok(Invocation {
+            outputs: report.outputs,
+            events,
+            error: report.error,
+            stdout: report.stdout,
+            stderr: report.stderr,
+        })
     }
 }

@@ -35,7 +35,11 @@ fn the_polyglot_pipeline_passes_its_tests_in_six_languages() {
         })
     );
     let csv = std::fs::read(weft_tests::root().join("examples/polyglot/data/sales.csv")).unwrap();
-    assert_eq!(host.output(run.id, "parse_csv", "raw").unwrap(), Some(Value::Bytes(csv.into())), "bytes crossed unchanged");
+    assert_eq!(
+        host.output(run.id, "parse_csv", "raw").unwrap(),
+        Some(Value::Bytes(csv.into())),
+        "bytes crossed unchanged"
+    );
     let failed =
         runs.iter().find(|r| r.tags.get("weft/test").map(String::as_str) == Some("fails_on_a_file_it_cannot_read"));
     assert_eq!(failed.expect("the failing test's run").status, RunStatus::Failure);

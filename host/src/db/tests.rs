@@ -152,7 +152,8 @@ fn gc_keeps_what_kept_runs_and_memos_refer_to_and_frees_the_rest() {
         run.created_at = i as i64;
         let shared = Value::Text("shared by every run".into());
         let own = Value::Text(format!("only in run {i}"));
-        let outputs = vec![("a".into(), Output::new("shared".into(), shared)), ("a".into(), Output::new("own".into(), own))];
+        let outputs =
+            vec![("a".into(), Output::new("shared".into(), shared)), ("a".into(), Output::new("own".into(), own))];
         let events = vec![event(0, Some("a"), materialization("t"))];
         db.commit(*id, &Batch { run: Some(run), outputs, events, ..Batch::default() }).unwrap();
     }

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 const GROUP_BYTES: u64 = 64 << 20;
 
 enum Job {
-    Write(RunId, Batch),
+    Write(RunId, Box<Batch>),
     /// Answered once everything submitted before it is durable, or could not be made so.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -76,7 +76,7 @@ impl Writer {
         if batch.is_empty() {
             return Ok(());
         }
-        self.send(Job::Write(run_id, batch))
+        self.send(Job::Write(run_id, Box::new(batch)))
     }
 
     /// Waits until everything submitted so far is on disk.
@@ -129,7 +129,7 @@ impl Drop for Writer {
 fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<String>>, stats: &WriterStats) {
     let mut next = queue.recv().ok();
     while let Some(first) = next.take() {
-        let mut group: Vec<(RunId, Batch)> = Vec::new();
+        let mut group: Vec<(RunId, Box<Batch>)> = Vec::new();
         let mut flushes = Vec::new();
         let mut bytes = 0;
         let mut job = Some(first);
@@ -149,7 +149,7 @@ fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<Stri
         // `submit` checks it, and must not wait for the disk.
         let failed_before = failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
         if !failed_before && !group.is_empty() {
-            match db.commit_group(group.iter().map(|(id, batch)| (*id, batch))) {
+            match db.commit_group(group.iter().map(|(id, batch)| (*id, &**batch))) {
                 Ok(()) => {
                     stats.batches.fetch_add(group.len() as u64, Ordering::Relaxed);
                     stats.groups.fetch_add(1, Ordering::Relaxed);

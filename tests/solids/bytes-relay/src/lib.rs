@@ -11,11 +11,14 @@ struct Config {
 }
 
 /// Passes `input` on as `data`, changed by one byte; makes `size` bytes with no input.
-#[solid(config_schema = r#"{
+#[solid(
+    config_schema = r#"{
     "type": "object",
     "properties": { "size": { "type": "integer", "minimum": 1, "default": 10485760 } },
     "additionalProperties": false
-}"#, output = "data")]
+}"#,
+    output = "data"
+)]
 fn bytes_relay(ctx: &Context, input: Option<Vec<u8>>) -> Result<Vec<u8>, Failure> {
     let mut data = match input {
         Some(data) => data,
