@@ -1,4 +1,5 @@
-//! Shared set-up for weft's benchmarks: pipelines of trivial `probe` steps.
+//! Shared set-up for weft's benchmarks: pipelines of trivial `add_one` steps, and chains
+//! of `bytes_relay` steps passing large values.
 
 /// The shape of a generated pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,25 +17,6 @@ impl Shape {
             Shape::FanOut => "fan-out",
         }
     }
-}
-
-/// A manifest of `n` trivial probe steps in `shape`, run by `executor`.
-pub fn manifest(n: usize, shape: Shape, executor: &str, max_concurrent: usize) -> String {
-    let mut toml = format!(
-        "[solids.probe]\nwasm = \"{{guests}}/probe.wasm\"\n\n[pipelines.p.execution]\nexecutor = \"{executor}\"\nmax_concurrent = {max_concurrent}\n"
-    );
-    for i in 0..n {
-        toml.push_str(&format!("\n[pipelines.p.solids.s{i}]\nsolid = \"probe\"\n"));
-        let upstream = match (shape, i) {
-            (_, 0) => None,
-            (Shape::Chain, i) => Some(i - 1),
-            (Shape::FanOut, _) => Some(0),
-        };
-        if let Some(u) = upstream {
-            toml.push_str(&format!("inputs = {{ deps = [\"s{u}.result\"] }}\n"));
-        }
-    }
-    toml
 }
 
 /// A manifest of `n` trivial `add_one` steps in `shape` (the Dagster comparison's ops),
