@@ -79,8 +79,8 @@ enum Stop {
 
 /// What a ready step turns out to need.
 enum Readiness {
-    /// Its inputs, and its version key (which hashes them).
-    Run(Vec<(String, Value)>, [u8; 32]),
+    /// Its inputs, and in a memoized run its version key (which hashes them).
+    Run(Vec<(String, Value)>, Option<[u8; 32]>),
     Skip(String),
     /// An upstream step was canceled: so is this one.
     Cancel(String),
@@ -110,7 +110,7 @@ struct Scheduler<'a> {
     interrupt: CancelToken,
     /// Microseconds since the epoch: what deterministic steps' clocks read.
     run_started_at: i64,
-    /// Each step's version key, once its inputs are known.
+    /// Each step's version key, once its inputs are known; only memoized runs need one.
     version_keys: Vec<Option<[u8; 32]>>,
 }
 
@@ -314,9 +314,11 @@ impl Scheduler<'_> {
                     lock(&self.log).emit(Some(&key), EventKind::StepCanceled { reason });
                     self.settle(index)?;
                 }
-                Readiness::Run(inputs, key) => {
-                    self.version_keys[index] = Some(key);
-                    if self.plan.execution.memoize && self.reuse_memoized(index, &key)? {
+                Readiness::Run(inputs, version) => {
+                    self.version_keys[index] = version;
+                    if let Some(key) = version
+                        && self.reuse_memoized(index, &key)?
+                    {
                         settled = true;
                         continue;
                     }
@@ -342,7 +344,7 @@ impl Scheduler<'_> {
             };
         }
         let mut inputs = Vec::new();
-        let mut version = version_hasher(step);
+        let mut version = self.plan.execution.memoize.then(|| version_hasher(step));
         for input in &step.inputs {
             let def = step.solid.def.input(&input.name).expect("planned inputs are declared");
             let mut fed = 0;
@@ -366,9 +368,11 @@ impl Scheduler<'_> {
                         backtrace: None,
                     });
                 }
-                version.update(input.name.as_bytes());
-                version.update(&[0]);
-                version.update(digest.as_bytes());
+                if let Some(version) = &mut version {
+                    version.update(input.name.as_bytes());
+                    version.update(&[0]);
+                    version.update(digest.as_bytes());
+                }
                 inputs.push((input.name.clone(), value.clone()));
             }
             if fed == 0 && !def.optional && !def.multiple {
@@ -379,7 +383,7 @@ impl Scheduler<'_> {
                 ));
             }
         }
-        Readiness::Run(inputs, *version.finalize().as_bytes())
+        Readiness::Run(inputs, version.map(|v| *v.finalize().as_bytes()))
     }
 
     fn launch(&mut self, index: usize, attempt: u32, inputs: Vec<(String, Value)>) {
@@ -430,12 +434,9 @@ impl Scheduler<'_> {
             log.pending.compute_logs.push((key.to_owned(), attempt, Stream::Stderr, report.stderr));
         }
         let succeeded = report.error.is_none();
-        // Only memoized runs record version keys: a memo row is a random-key insert, the
-        // dearest write a trivial step would otherwise make.
-        if succeeded
-            && self.plan.execution.memoize
-            && let Some(version) = self.version_keys[index]
-        {
+        // Only memoized runs have version keys, and record them: a memo row is a
+        // random-key insert, the dearest write a trivial step would otherwise make.
+        if succeeded && let Some(version) = self.version_keys[index] {
             let outputs = report.outputs.iter().map(|o| (o.name.clone(), o.digest.to_hex().to_string()));
             let entry = MemoEntry { run: self.run_id, step: key.to_owned(), outputs: outputs.collect() };
             log.pending.memo.push((version, entry));
