@@ -215,3 +215,17 @@ pub fn toolchain(language: &str) {
     let status = Command::new(root().join("scripts/toolchains")).arg(language).status().expect("the script runs");
     assert!(status.success(), "installing the {language} toolchain failed");
 }
+
+/// Starts `weft run MANIFEST`, and kills it (SIGKILL) after `delay`, as a crash would.
+pub async fn run_and_kill(manifest: &std::path::Path, delay: std::time::Duration) {
+    let mut child = Command::new(weft_bin())
+        .args(["run", manifest.to_str().expect("a UTF-8 path")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("weft starts");
+    tokio::time::sleep(delay).await;
+    // It may have finished already: then there is nothing to kill.
+    let _ = child.kill();
+    let _ = child.wait();
+}

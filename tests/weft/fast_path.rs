@@ -146,19 +146,13 @@ async fn killing_a_run_of_fast_steps_leaves_a_prefix_of_its_log_that_reexecution
     let n = 3000;
     let project = Project::new(&chain(n, "add_one", "x", "result"));
     let manifest = project.manifest();
-    // Kill points spread over a whole run, measured here rather than guessed.
+    // Kill points spread over a whole run, measured here rather than guessed, on a
+    // second run: the first one also compiles the component into the cache.
+    full_run(&manifest);
     let whole = full_run(&manifest);
     let mut interrupted = 0;
     for fraction in [0.3, 0.45, 0.6, 0.75, 0.9] {
-        let mut child = Command::new(weft_bin())
-            .args(["run", manifest.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        tokio::time::sleep(whole.mul_f64(fraction)).await;
-        let _ = child.kill();
-        let _ = child.wait();
+        weft_tests::run_and_kill(&manifest, whole.mul_f64(fraction)).await;
 
         let host = Host::open(&project.db()).unwrap();
         let run = host.runs().unwrap()[0].clone();

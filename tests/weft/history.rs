@@ -48,15 +48,7 @@ async fn killing_the_host_at_random_points_leaves_a_consistent_store_that_reexec
     let mut interrupted = 0;
     for (round, delay) in delays_ms.iter().enumerate() {
         let before = Db::open(&project.db()).unwrap().runs().unwrap().len();
-        let mut child = Command::new(weft_bin())
-            .args(["run", manifest.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(*delay)).await;
-        let _ = child.kill();
-        let _ = child.wait();
+        weft_tests::run_and_kill(&manifest, Duration::from_millis(*delay)).await;
 
         // Opening a host marks the dead process's run interrupted.
         let host = Host::open(&project.db()).unwrap();
