@@ -317,6 +317,11 @@ impl RunHandle {
         self.events.recv().await
     }
 
+    /// The next event if one is already there, without waiting.
+    pub fn try_next_event(&mut self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
     /// Waits for the run to end and returns its final record.
     ///
     /// # Errors

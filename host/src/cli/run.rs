@@ -1,5 +1,6 @@
 //! `weft run` and `weft reexecute`: plan, launch, stream the events, summarize.
 
+use std::io::Write;
 use super::{Place, render};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -168,14 +169,26 @@ async fn launch(host: &Host, plan: LockedPipeline, db_path: &std::path::Path, js
         }
     });
     let mut events = Vec::new();
-    while let Some(event) = handle.next_event().await {
-        if json {
-            println!("{}", serde_json::to_string(&event)?);
-        } else {
-            render::live_event(&event);
+    // Events are written in bursts, flushed whenever none is waiting: a line-buffered
+    // write per event was a tenth of a 10,000-step run.
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    while let Some(mut event) = handle.next_event().await {
+        loop {
+            if json {
+                serde_json::to_writer(&mut out, &event)?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{}", render::describe(&event))?;
+            }
+            events.push(event);
+            match handle.try_next_event() {
+                Some(next) => event = next,
+                None => break,
+            }
         }
-        events.push(event);
+        out.flush()?;
     }
+    drop(out);
     let record = handle.wait().await?;
     if !json {
         render::summary(&record, &events, db_path);

@@ -11,11 +11,19 @@ use crate::run::RunId;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// At most this many bytes of values and logs go into one group, so that a commit stays
 /// short and memory bounded when steps produce large values faster than the disk takes
 /// them.
 const GROUP_BYTES: u64 = 64 << 20;
+
+/// A group gathers for at least this long after the previous commit began, unless a
+/// flush is waiting for it. A commit costs about a millisecond of CPU and an fsync
+/// whatever it holds: a run of short steps committing as fast as the disk allows spent a
+/// core on it (and, sharing the process's memory map, slowed each step's page-table
+/// updates). Batches wait at most this long more to be durable; no step waits for them.
+const GROUP_INTERVAL: Duration = Duration::from_millis(4);
 
 enum Job {
     Write(RunId, Box<Batch>),
@@ -124,11 +132,12 @@ impl Drop for Writer {
     }
 }
 
-/// The writer thread: takes what is queued, up to [`GROUP_BYTES`], commits it in one
-/// transaction, answers the flushes that were waiting for it, and starts over.
+/// The writer thread: gathers what is queued, up to [`GROUP_BYTES`], for at least
+/// [`GROUP_INTERVAL`] since its previous commit began (or until a flush asks), commits it
+/// in one transaction, answers the flushes that were waiting for it, and starts over.
 fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<String>>, stats: &WriterStats) {
-    let mut next = queue.recv().ok();
-    while let Some(first) = next.take() {
+    let mut due = Instant::now();
+    while let Ok(first) = queue.recv() {
         let mut group: Vec<(RunId, Box<Batch>)> = Vec::new();
         let mut flushes = Vec::new();
         let mut bytes = 0;
@@ -141,10 +150,19 @@ fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<Stri
                 }
                 Job::Flush(done) => flushes.push(done),
             }
-            if bytes < GROUP_BYTES {
-                job = queue.try_recv().ok();
+            if bytes >= GROUP_BYTES || !flushes.is_empty() {
+                break;
             }
+            job = match queue.try_recv() {
+                Ok(next) => Some(next),
+                Err(mpsc::TryRecvError::Disconnected) => None,
+                Err(mpsc::TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    if now >= due { None } else { queue.recv_timeout(due - now).ok() }
+                }
+            };
         }
+        due = Instant::now() + GROUP_INTERVAL;
         // The lock is taken only to read and record a failure, never across a commit:
         // `submit` checks it, and must not wait for the disk.
         let failed_before = failed.lock().unwrap_or_else(|p| p.into_inner()).is_some();
@@ -167,6 +185,5 @@ fn write_groups(db: &Db, queue: &mpsc::Receiver<Job>, failed: &Mutex<Option<Stri
             // A flusher that went away no longer needs to know.
             let _ = done.send(());
         }
-        next = queue.recv().ok();
     }
 }
