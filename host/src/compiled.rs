@@ -72,31 +72,80 @@ impl CompileCache {
     /// # Errors
     /// wasmtime's, when the bytes are not a valid component. A cache that cannot be
     /// written is no error: the component is still returned.
-    // The one place weft deserializes compiled code: only bytes wasmtime wrote, checked.
-    #[allow(unsafe_code)]
     pub fn load(
         &self,
         engine: &wasmtime::Engine,
         bytes: &[u8],
         digest: &blake3::Hash,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let replaced = match self.hit(engine, digest) {
+            Ok(Some(component)) => return Ok((component, CacheOutcome::Hit)),
+            Ok(None) => None,
+            Err(why) => Some(why),
+        };
+        self.compile(engine, bytes, digest, replaced)
+    }
+
+    /// The compiled form of the component in the file at `path`, whose BLAKE3 was
+    /// found to be `digest`: on a hit the component's bytes are never read. On a miss
+    /// they are read and hashed again, since the file may have changed meanwhile, and
+    /// the digest of what was compiled is returned.
+    ///
+    /// # Errors
+    /// As [`CompileCache::load`], and when the file cannot be read.
+    pub fn load_file(
+        &self,
+        engine: &wasmtime::Engine,
+        path: &Path,
+        digest: blake3::Hash,
+    ) -> wasmtime::Result<(Component, blake3::Hash, CacheOutcome)> {
+        let replaced = match self.hit(engine, &digest) {
+            Ok(Some(component)) => return Ok((component, digest, CacheOutcome::Hit)),
+            Ok(None) => None,
+            Err(why) => Some(why),
+        };
+        let bytes = std::fs::read(path)?;
+        let digest = blake3::hash(&bytes);
+        let (component, outcome) = self.compile(engine, &bytes, &digest, replaced)?;
+        Ok((component, digest, outcome))
+    }
+
+    /// The cached entry of `digest`, if a sound one is there; `Err` with why when an
+    /// entry is there but unsound.
+    // The one place weft deserializes compiled code: only files wasmtime wrote, checked.
+    #[allow(unsafe_code)]
+    fn hit(&self, engine: &wasmtime::Engine, digest: &blake3::Hash) -> Result<Option<Component>, String> {
+        let Some(dir) = &self.dir else { return Ok(None) };
+        let (artifact_path, sum_path) = entry_paths(dir, engine, digest);
+        if !check_sum(&artifact_path, &sum_path)? {
+            return Ok(None);
+        }
+        // SAFETY: the file holds exactly what `precompile_component` wrote for this
+        // engine's settings: its BLAKE3 matches the sum written with it. Entries are
+        // only ever replaced whole (by rename), never written in place, so the file
+        // wasmtime maps now is one whose sum matches. Mapping it, rather than reading it,
+        // lets wasmtime map the initial memory images straight from the file: a Python
+        // solid's 40 MB are neither read nor copied.
+        match unsafe { Component::deserialize_file(engine, &artifact_path) } {
+            Ok(component) => Ok(Some(component)),
+            Err(e) => Err(format!("wasmtime refused it: {}", crate::solid::root_message(&e))),
+        }
+    }
+
+    /// Compiles `bytes` and stores the entry; `replaced` says why an entry there was
+    /// unsound, if one was.
+    #[allow(unsafe_code)]
+    fn compile(
+        &self,
+        engine: &wasmtime::Engine,
+        bytes: &[u8],
+        digest: &blake3::Hash,
+        replaced: Option<String>,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(dir) = &self.dir else {
             return Ok((Component::new(engine, bytes)?, CacheOutcome::Uncached));
         };
-        let key = entry_key(engine, digest);
-        let (artifact_path, sum_path) = (dir.join(format!("{key}.cwasm")), dir.join(format!("{key}.sum")));
-        let replaced = match read_checked(&artifact_path, &sum_path) {
-            Ok(None) => None,
-            Ok(Some(artifact)) => {
-                // SAFETY: the bytes are exactly what `precompile_component` wrote for
-                // this engine's settings: their BLAKE3 matches the sum written with them.
-                match unsafe { Component::deserialize(engine, &artifact) } {
-                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                    Err(e) => Some(format!("wasmtime refused it: {}", crate::solid::root_message(&e))),
-                }
-            }
-            Err(why) => Some(why),
-        };
+        let (artifact_path, sum_path) = entry_paths(dir, engine, digest);
         if let Some(why) = &replaced {
             tracing::warn!(
                 "compiled-component cache entry {} is unsound ({why}); compiling again",
@@ -171,21 +220,28 @@ impl std::hash::Hasher for Blake3Hasher {
     }
 }
 
-/// The artifact, if both files are there and agree; `Err` with why when an entry is
-/// there but unsound.
-fn read_checked(artifact_path: &Path, sum_path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let artifact = match std::fs::read(artifact_path) {
-        Ok(bytes) => bytes,
+/// Whether both files of an entry are there and agree; `Err` with why when an entry is
+/// there but unsound. The artifact is hashed from a mapping of the file, on every core.
+fn check_sum(artifact_path: &Path, sum_path: &Path) -> Result<bool, String> {
+    let mut hasher = blake3::Hasher::new();
+    match hasher.update_mmap_rayon(artifact_path) {
+        Ok(_) => {}
         Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
-            return Ok(None);
+            return Ok(false);
         }
         Err(e) => return Err(format!("cannot read it: {e}")),
-    };
+    }
     let sum = std::fs::read(sum_path).map_err(|e| format!("cannot read its checksum: {e}"))?;
-    if sum.as_slice() != blake3::hash(&artifact).as_bytes() {
+    if sum.as_slice() != hasher.finalize().as_bytes() {
         return Err("its checksum does not match".into());
     }
-    Ok(Some(artifact))
+    Ok(true)
+}
+
+/// The artifact and checksum files of a component's entry under this engine.
+fn entry_paths(dir: &Path, engine: &wasmtime::Engine, digest: &blake3::Hash) -> (PathBuf, PathBuf) {
+    let key = entry_key(engine, digest);
+    (dir.join(format!("{key}.cwasm")), dir.join(format!("{key}.sum")))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

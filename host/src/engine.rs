@@ -142,9 +142,14 @@ impl SolidEngine {
         &self.cache
     }
 
-    /// The compiled form of a component, from the cache or compiled now.
-    pub(crate) fn compile(&self, bytes: &[u8], digest: &blake3::Hash) -> wasmtime::Result<(Component, CacheOutcome)> {
-        self.cache.load(&self.engine, bytes, digest)
+    /// The compiled form of the component file at `path` (whose BLAKE3 was `digest`),
+    /// from the cache or compiled now, with the digest of what it is.
+    pub(crate) fn compile_file(
+        &self,
+        path: &std::path::Path,
+        digest: blake3::Hash,
+    ) -> wasmtime::Result<(Component, blake3::Hash, CacheOutcome)> {
+        self.cache.load_file(&self.engine, path, digest)
     }
 
     /// Resolves the component's imports against the linker, once, so that each step
