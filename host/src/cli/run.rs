@@ -1,7 +1,7 @@
 //! `weft run` and `weft reexecute`: plan, launch, stream the events, summarize.
 
-use std::io::Write;
 use super::{Place, render};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use weft_host::{Error, Host, LockedPipeline, Manifest, Problems, Reexecution, RunConfig, RunStatus};
