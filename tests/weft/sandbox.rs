@@ -93,6 +93,21 @@ async fn every_resource_attack_ends_its_step_with_its_own_kind_and_spares_the_by
     }
 }
 
+/// Each step's memory is fresh, though the pooling allocator reuses the slot and resets
+/// its first 2 MiB in place: a step finds nothing of the markers the one before it left
+/// (in a static, and deep in its heap), and finds its own, so the scan is seen to work.
+#[tokio::test]
+async fn a_step_never_sees_what_the_step_before_it_left_in_memory() {
+    let project = project();
+    let host = Host::open(&project.db()).unwrap();
+    let manifest = Manifest::load(&project.manifest()).unwrap();
+    for run in 0..4 {
+        let record = attack(&host, &manifest, "leftovers", serde_json::json!({})).await;
+        let found = host.output(record.id, "attacker", "result").unwrap();
+        assert_eq!(found, Some(Value::Text("before: 0, after: 2".into())), "run {run}");
+    }
+}
+
 #[tokio::test]
 async fn files_and_environment_are_reachable_only_as_granted() {
     let project = project();

@@ -23,6 +23,66 @@ fn recurse(depth: u64) -> u64 {
     black_box(recurse(black_box(depth) + 1)) + 1
 }
 
+/// A marker no component holds: made at run time, so that only a step writes it.
+fn marker() -> Vec<u8> {
+    (0..16u8).map(|i| black_box(0xa5 ^ i.wrapping_mul(37))).collect()
+}
+
+/// The size of the instance's linear memory.
+#[cfg(target_arch = "wasm32")]
+fn memory_bytes() -> usize {
+    core::arch::wasm32::memory_size(0) * 65536
+}
+
+/// The solid only runs as wasm; a host build (clippy's) has no linear memory to scan.
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_bytes() -> usize {
+    0
+}
+
+/// How many times `marker` is in this instance's whole linear memory, besides its own bytes.
+#[allow(unsafe_code)]
+fn find_marker(marker: &[u8]) -> usize {
+    let size = memory_bytes();
+    let own = marker.as_ptr() as usize;
+    let mut found = 0;
+    // Address 0 is never read: the scan starts past it.
+    for address in 16..size.saturating_sub(marker.len()) {
+        // SAFETY: every address below the memory size is readable in wasm; this reads
+        // the instance's memory as bytes, whatever the Rust abstract machine thinks of it.
+        let first = unsafe { core::ptr::read_volatile(address as *const u8) };
+        if first == marker[0] && address != own {
+            let window = unsafe { core::slice::from_raw_parts(address as *const u8, marker.len()) };
+            if window == marker {
+                found += 1;
+            }
+        }
+    }
+    found
+}
+
+static mut PLANTED: [u8; 16] = [0; 16];
+
+/// Looks for what an earlier step left in this memory slot, then leaves some itself: in a
+/// static (below 2 MiB, reset in place by the host) and past 3 MiB of heap (returned to
+/// the kernel). Reports how many markers it found before and after planting its own, so
+/// that a test can see the scan work.
+#[allow(unsafe_code)]
+fn leftovers() -> String {
+    let marker = marker();
+    let before = find_marker(&marker);
+    // SAFETY: one step, one thread: nothing else touches the static.
+    for (i, byte) in marker.iter().enumerate() {
+        unsafe { (&raw mut PLANTED).cast::<u8>().add(i).write_volatile(*byte) };
+    }
+    let mut heap = vec![0u8; 4 << 20];
+    heap[3 << 20..(3 << 20) + 16].copy_from_slice(&marker);
+    let heap = black_box(heap);
+    let after = find_marker(&marker);
+    std::mem::forget(heap);
+    format!("before: {before}, after: {after}")
+}
+
 /// Attacks the host in the way its config asks for.
 #[solid(config_schema = r#"{"type":"object","properties":{"attack":{"type":"string"}},"required":["attack"]}"#)]
 fn hostile(ctx: &Context) -> Result<String, Failure> {
@@ -66,6 +126,7 @@ fn hostile(ctx: &Context) -> Result<String, Failure> {
             }
             seen
         }
+        "leftovers" => leftovers(),
         "panic" => panic!("a hostile solid panicked"),
         "unreachable" => std::process::abort(),
         other => return Err(Failure::new(format!("unknown attack {other}"))),
