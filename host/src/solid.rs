@@ -118,22 +118,12 @@ impl LoadedSolid {
     /// than a component, another contract version, missing or mistyped exports, imports
     /// the host does not offer, a trapping or invalid `describe`.
     pub async fn load(engine: &SolidEngine, path: &Path) -> Result<LoadedSolid, LoadError> {
+        use std::io::Read;
         let unreadable = |e: std::io::Error| LoadError::new(path, format!("cannot read the component: {e}"));
         // The header, then the digest from a mapping of the file, on every core: a
         // cached component's bytes need not be read (Python's are 18 MB).
-        let mut bytes = [0u8; 8];
-        let header = {
-            use std::io::Read;
-            let mut file = std::fs::File::open(path).map_err(unreadable)?;
-            let mut read = 0;
-            while read < bytes.len() {
-                match file.read(&mut bytes[read..]).map_err(unreadable)? {
-                    0 => break,
-                    n => read += n,
-                }
-            }
-            &bytes[..read]
-        };
+        let mut header = Vec::with_capacity(8);
+        std::fs::File::open(path).and_then(|file| file.take(8).read_to_end(&mut header)).map_err(unreadable)?;
         if !header.starts_with(WASM_MAGIC) || header.len() < 8 {
             return Err(LoadError::new(path, "not a WebAssembly file (no `\\0asm` header)"));
         }
