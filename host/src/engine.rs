@@ -194,12 +194,11 @@ fn pooling_config() -> wasmtime::InstanceAllocationStrategy {
         // no page-table change that makes every other core of the process flush its TLB.
         // Those shootdowns were half of a trivial step's time on a 2-core VM (10,000
         // steps: 1.0 s with 64 KiB kept, 0.57 s with 2 MiB). Memory past 2 MiB still goes
-        // back to the kernel at once; each slot in use keeps at most 2 MiB resident.
+        // back to the kernel at once (wasmtime's default decommit batch of 1: batching
+        // the `madvise` calls kept up to a batch of dead steps' memories resident, so that
+        // eight 64 MiB memory bombs in a row peaked at 480 MiB); each slot in use keeps at
+        // most 2 MiB resident.
         .linear_memory_keep_resident(2 << 20)
-        // Freed memory goes back to the kernel at once (wasmtime's default decommit batch
-        // of 1): batching the `madvise` calls was a few percent faster, but kept up to a
-        // batch of dead steps' memories resident, so that eight 64 MiB memory bombs in a
-        // row peaked at 480 MiB.
         .table_keep_resident(16 << 10);
     wasmtime::InstanceAllocationStrategy::Pooling(pool)
 }

@@ -198,7 +198,7 @@ impl Manifest {
     /// [`Problems`] listing every problem found.
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, Problems> {
         let doc = toml_edit::Document::parse(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
+            let line = e.span().map(|s| LineIndex::new(text).line(s.start));
             Problems::one(Problem::at_line(path, line, e.message().trim().to_owned()))
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -265,10 +265,6 @@ impl Manifest {
             }
         }
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
 /// Where each line of a text starts, to find the line of an offset in log time: a

@@ -138,9 +138,12 @@ impl LoadedSolid {
         }
         let mut hasher = blake3::Hasher::new();
         hasher.update_mmap_rayon(path).map_err(unreadable)?;
-        let (component, digest, outcome) = engine
-            .compile_file(path, hasher.finalize())
-            .map_err(|e| LoadError::new(path, format!("invalid component: {}", root_message(&e))))?;
+        let (component, digest, outcome) =
+            engine.compile_file(path, hasher.finalize()).map_err(|e| match e.downcast_ref::<std::io::Error>() {
+                // Read again to be compiled, and gone or unreadable since it was hashed.
+                Some(io) => LoadError::new(path, format!("cannot read the component: {io}")),
+                None => LoadError::new(path, format!("invalid component: {}", root_message(&e))),
+            })?;
         tracing::debug!("{}: compiled code {outcome:?}", path.display());
         let digest = digest.to_hex().to_string();
         check_contract(engine, &component).map_err(|m| LoadError::new(path, m))?;
