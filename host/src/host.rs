@@ -131,7 +131,7 @@ impl Host {
         manifest: &Manifest,
         pipeline: &str,
         run_config: &RunConfig,
-        note: &dyn Fn(&str),
+        note: &(dyn Fn(&str) + Sync),
     ) -> Result<LockedPipeline> {
         Ok(crate::plan::plan(&self.engine, manifest, pipeline, run_config, note).await?)
     }
@@ -144,6 +144,16 @@ impl Host {
     pub async fn describe_pipeline(&self, manifest: &Manifest, pipeline: &str) -> Result<Vec<(String, Arc<SolidDef>)>> {
         let (decl, loaded) = crate::plan::load_solids(&self.engine, manifest, pipeline, &|_| {}).await?;
         Ok(decl.steps.iter().map(|s| (s.alias.clone(), loaded[s.solid.as_str()].def.clone())).collect())
+    }
+
+    /// A pipeline's steps, built, loaded and wired, without a run config: what a UI
+    /// draws (see [`crate::plan::graph`]).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when there is no such pipeline, a solid cannot be loaded or an
+    /// input cannot be wired.
+    pub async fn pipeline_graph(&self, manifest: &Manifest, pipeline: &str) -> Result<Vec<crate::plan::PlannedStep>> {
+        Ok(crate::plan::graph(&self.engine, manifest, pipeline, &|note| tracing::info!("{note}")).await?)
     }
 
     /// Records a new run of `plan` and starts it on the tokio runtime.

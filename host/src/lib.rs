@@ -31,6 +31,7 @@ mod scheduler;
 mod selection;
 pub mod solid;
 pub mod testing;
+pub mod ui;
 pub mod value;
 mod worker;
 

@@ -196,6 +196,22 @@ enum Command {
         #[arg(long, value_name = "AGE")]
         older_than: Option<String>,
     },
+    /// Serve the web UI and its JSON API (docs/api.md) for a manifest
+    Ui {
+        /// The manifest (weft.toml, or its directory)
+        #[arg(value_name = "MANIFEST")]
+        path: Option<PathBuf>,
+        /// The port to listen on (0: any free port)
+        #[arg(short, long, default_value_t = 3000)]
+        port: u16,
+        /// The address to listen on; any but loopback needs --token
+        #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
+        bind: std::net::IpAddr,
+        /// The token every request must carry (header `Authorization: Bearer`, or open
+        /// /?token=TOKEN once in the browser)
+        #[arg(long, env = "WEFT_UI_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// List assets with their latest materialization; or show one's history
     Assets {
         #[command(subcommand)]
@@ -230,10 +246,13 @@ enum AssetsAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Commands that only print end quietly when their reader goes away. A run keeps
-    // SIGPIPE ignored: it writes to its workers' pipes, and a dead worker must fail its
-    // step, not kill the host.
-    if !matches!(cli.command, Command::Run { .. } | Command::Reexecute { .. } | Command::Worker { .. }) {
+    // Commands that only print end quietly when their reader goes away. A run, and the UI
+    // that launches runs and writes to sockets, keep SIGPIPE ignored: a dead worker or a
+    // closed connection must fail one step or one response, not kill the host.
+    if !matches!(
+        cli.command,
+        Command::Run { .. } | Command::Reexecute { .. } | Command::Worker { .. } | Command::Ui { .. }
+    ) {
         restore_sigpipe();
     }
     tracing_subscriber::fmt()
@@ -313,6 +332,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::history::logs(&place, &run, step, stdout, stderr, follow).await
         }
         Command::Gc { keep_last, older_than } => cli::history::gc(&place, keep_last, older_than),
+        Command::Ui { path, port, bind, token } => {
+            let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
+            cli::ui::ui(&place, &manifest, bind, port, token).await
+        }
         Command::Assets { action: None, json } => cli::history::assets(&place, json),
         Command::Assets { action: Some(AssetsAction::Show { key, json }), .. } => {
             cli::history::asset(&place, &key, json)

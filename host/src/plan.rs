@@ -78,20 +78,13 @@ pub async fn plan(
     manifest: &Manifest,
     pipeline: &str,
     run_config: &RunConfig,
-    note: &dyn Fn(&str),
+    note: &(dyn Fn(&str) + Sync),
 ) -> Result<LockedPipeline, Problems> {
     let (decl, loaded) = load_solids(engine, manifest, pipeline, note).await?;
     let (run_config, mode) = resolve_mode(manifest, run_config)?;
     let run_config = &run_config;
     let mut problems = Vec::new();
-    let index = decl.steps.iter().enumerate().map(|(i, s)| (s.alias.as_str(), i)).collect();
-    let mut producers: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, step) in decl.steps.iter().enumerate() {
-        for output in &loaded[step.solid.as_str()].def.outputs {
-            producers.entry(output.name.as_str()).or_default().push(i);
-        }
-    }
-    let planner = Planner { manifest: &manifest.path, decl, loaded: &loaded, index, producers };
+    let planner = Planner::new(&manifest.path, decl, &loaded);
     let mut steps = planner.wire(&mut problems);
     planner.check_run_config(run_config, &mut problems);
     // `wire` returns the steps in declaration order.
@@ -127,6 +120,34 @@ pub async fn plan(
         execution,
         selection: None,
     })
+}
+
+/// A pipeline's steps as a UI draws them: built, loaded and wired, in manifest order,
+/// without a run config, so no config is checked. Each step's `config` is the manifest's
+/// config for it with its schema's defaults filled in: a run config to start from.
+///
+/// # Errors
+/// [`Problems`] when a solid cannot be built or loaded, or an input cannot be wired.
+pub async fn graph(
+    engine: &SolidEngine,
+    manifest: &Manifest,
+    pipeline: &str,
+    note: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<PlannedStep>, Problems> {
+    let (decl, loaded) = load_solids(engine, manifest, pipeline, note).await?;
+    let mut problems = Vec::new();
+    let mut steps = Planner::new(&manifest.path, decl, &loaded).wire(&mut problems);
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    for (step, declared) in steps.iter_mut().zip(&decl.steps) {
+        let mut config = declared.config.clone().unwrap_or_else(|| serde_json::json!({}));
+        if let Some(schema) = &step.solid.def.config_schema {
+            config::fill_defaults(schema, &mut config);
+        }
+        step.config = config;
+    }
+    Ok(steps)
 }
 
 /// The run's mode (the one it names, else the manifest's default) and its run config:
@@ -455,7 +476,7 @@ pub(crate) async fn load_solids<'m>(
     engine: &SolidEngine,
     manifest: &'m Manifest,
     pipeline: &str,
-    note: &dyn Fn(&str),
+    note: &(dyn Fn(&str) + Sync),
 ) -> Result<(&'m PipelineDecl, HashMap<&'m str, LoadedSolid>), Problems> {
     let Some(decl) = manifest.pipeline(pipeline) else {
         let known: Vec<&str> = manifest.pipelines.iter().map(|p| p.name.as_str()).collect();
@@ -498,7 +519,18 @@ struct Planner<'a> {
     producers: HashMap<&'a str, Vec<usize>>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    fn new(manifest: &'a Path, decl: &'a PipelineDecl, loaded: &'a HashMap<&'a str, LoadedSolid>) -> Planner<'a> {
+        let index = decl.steps.iter().enumerate().map(|(i, s)| (s.alias.as_str(), i)).collect();
+        let mut producers: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, step) in decl.steps.iter().enumerate() {
+            for output in &loaded[step.solid.as_str()].def.outputs {
+                producers.entry(output.name.as_str()).or_default().push(i);
+            }
+        }
+        Planner { manifest, decl, loaded, index, producers }
+    }
+
     fn problem(&self, at: &Location, message: String) -> Problem {
         Problem::keyed(self.manifest, (at.line > 0).then_some(at.line), &at.key, message)
     }

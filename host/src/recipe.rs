@@ -13,7 +13,7 @@ use std::time::SystemTime;
 /// # Errors
 /// [`Problems`] naming each solid that has no file and no recipe, and each recipe that
 /// failed (with the end of its output) or did not produce the file it should have.
-pub fn build_stale(manifest: &Manifest, solids: &[&SolidDecl], note: &dyn Fn(&str)) -> Result<(), Problems> {
+pub fn build_stale(manifest: &Manifest, solids: &[&SolidDecl], note: &(dyn Fn(&str) + Sync)) -> Result<(), Problems> {
     let mut problems = Vec::new();
     // Recipes to run, each with the solids it will refresh.
     let mut pending: Vec<(&BuildRecipe, Vec<&SolidDecl>)> = Vec::new();

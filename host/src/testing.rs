@@ -32,7 +32,7 @@ pub async fn run_test(
     host: &Host,
     manifest: &Manifest,
     test: &TestDecl,
-    note: &dyn Fn(&str),
+    note: &(dyn Fn(&str) + Sync),
 ) -> crate::Result<TestOutcome> {
     let started = std::time::Instant::now();
     let pipeline = match &test.pipeline {

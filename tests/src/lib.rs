@@ -229,3 +229,111 @@ pub async fn run_and_kill(manifest: &std::path::Path, delay: std::time::Duration
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A minimal HTTP/1.1 client over a real TCP connection, for the UI server's tests: one
+/// request per connection (`Connection: close`), chunked bodies decoded.
+pub mod http {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    /// A response: status, headers (names lower case) and body.
+    #[derive(Debug)]
+    pub struct Response {
+        pub status: u16,
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Response {
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        }
+
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(&self.body).into_owned()
+        }
+
+        /// The body as JSON.
+        ///
+        /// # Panics
+        /// When it is not JSON.
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        }
+    }
+
+    /// Sends one request; `headers` are extra lines such as `("Authorization", "Bearer x")`.
+    /// A JSON `body` is sent with `Content-Type: application/json` unless `headers` name one.
+    ///
+    /// # Panics
+    /// When the connection fails or the response is malformed.
+    pub fn request(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
+        let mut stream = TcpStream::connect(addr).expect("the UI server accepts connections");
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            head.push_str(&format!("Host: {addr}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some(body) = body {
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+                head.push_str("Content-Type: application/json\r\n");
+            }
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        if let Some(body) = body {
+            stream.write_all(body.as_bytes()).unwrap();
+        }
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("the response is read");
+        parse(&raw)
+    }
+
+    pub fn get(addr: SocketAddr, path: &str) -> Response {
+        request(addr, "GET", path, &[], None)
+    }
+
+    pub fn post(addr: SocketAddr, path: &str, body: &str) -> Response {
+        request(addr, "POST", path, &[], Some(body))
+    }
+
+    fn parse(raw: &[u8]) -> Response {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a response has a head");
+        let head = String::from_utf8_lossy(&raw[..split]);
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
+            body = dechunk(&body);
+        }
+        Response { status, headers, body }
+    }
+
+    fn dechunk(mut data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).expect("a chunk size");
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&data[end + 2..end + 2 + size]);
+            data = &data[end + 2 + size + 2..];
+        }
+        out
+    }
+}

@@ -14,3 +14,4 @@ mod resources;
 mod sandbox;
 mod scheduling;
 mod serial;
+mod ui;

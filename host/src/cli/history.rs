@@ -37,7 +37,7 @@ pub fn runs(
         Some(age) => Some(weft_host::run::now_micros() - parse_age(&age)?.as_micros() as i64),
         None => None,
     };
-    let filter = RunFilter { pipeline, status, tags, since, limit: Some(limit) };
+    let filter = RunFilter { pipeline, status, tags, since, limit: Some(limit), ..RunFilter::default() };
     let runs = host.db().runs_matching(&filter)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&runs)?);

@@ -6,6 +6,7 @@ pub mod render;
 pub mod run;
 pub mod scaffold;
 pub mod test;
+pub mod ui;
 
 use anyhow::Context as _;
 use std::path::PathBuf;

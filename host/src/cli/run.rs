@@ -104,13 +104,13 @@ pub async fn run(
 pub fn build(manifest: &std::path::Path) -> anyhow::Result<ExitCode> {
     let manifest = Manifest::load(manifest).map_err(Error::from)?;
     let solids: Vec<&weft_host::manifest::SolidDecl> = manifest.solids.iter().collect();
-    let built = std::cell::Cell::new(0);
+    let built = std::sync::atomic::AtomicUsize::new(0);
     let note = |note: &str| {
-        built.set(built.get() + 1);
+        built.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         eprintln!("{}", render::note(note));
     };
     weft_host::recipe::build_stale(&manifest, &solids, &note).map_err(Error::from)?;
-    if built.get() == 0 {
+    if built.into_inner() == 0 {
         eprintln!("{}", render::note(&format!("all {} solid(s) are up to date", solids.len())));
     }
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,10 @@ pub struct RunFilter {
     pub tags: Vec<(String, String)>,
     /// Created at or after this many microseconds since the epoch.
     pub since: Option<i64>,
+    /// Created before this many microseconds since the epoch.
+    pub until: Option<i64>,
+    /// Runs older than this one (ids are ULIDs: ordered by time), for paging.
+    pub before: Option<RunId>,
     /// At most this many, newest first.
     pub limit: Option<usize>,
 }
@@ -29,6 +33,7 @@ impl RunFilter {
             && self.status.is_none_or(|s| s == run.status)
             && self.tags.iter().all(|(k, v)| run.tags.get(k) == Some(v))
             && self.since.is_none_or(|t| run.created_at >= t)
+            && self.until.is_none_or(|t| run.created_at < t)
     }
 }
 
@@ -75,7 +80,8 @@ impl Db {
         let tx = self.db.begin_read().or_db(self)?;
         let runs = tx.open_table(RUNS).or_db(self)?;
         let mut out = Vec::new();
-        for entry in runs.iter().or_db(self)?.rev() {
+        let below = filter.before.map_or(u128::MAX, |id| id.0);
+        for entry in runs.range(..below).or_db(self)?.rev() {
             let (_, json) = entry.or_db(self)?;
             let run: RunRecord =
                 serde_json::from_slice(json.value()).map_err(|e| self.corrupt(format!("a run record: {e}")))?;
@@ -150,6 +156,56 @@ impl Db {
             out.push(serde_json::from_slice(json.value()).map_err(|e| self.corrupt(format!("an event of {id}: {e}")))?);
         }
         Ok(out)
+    }
+
+    /// Visits a run's events with `after < seq < before` as their stored JSON, oldest
+    /// first (or newest first), until `visit` returns false: a page of a large log is
+    /// read without parsing the rest of it.
+    pub fn scan_events(
+        &self,
+        id: RunId,
+        after: Option<u64>,
+        before: Option<u64>,
+        newest_first: bool,
+        mut visit: impl FnMut(u64, &[u8]) -> bool,
+    ) -> Result<()> {
+        let low = after.map_or(0, |a| a.saturating_add(1));
+        let high = before.unwrap_or(u64::MAX);
+        if low >= high {
+            return Ok(());
+        }
+        let tx = self.db.begin_read().or_db(self)?;
+        let events = tx.open_table(EVENTS).or_db(self)?;
+        let range = events.range((id.0, low)..(id.0, high)).or_db(self)?;
+        let mut go = |entry: Result<(redb::AccessGuard<(u128, u64)>, redb::AccessGuard<&[u8]>), redb::StorageError>| {
+            let (key, json) = entry.or_db(self)?;
+            Ok::<bool, Error>(visit(key.value().1, json.value()))
+        };
+        if newest_first {
+            for entry in range.rev() {
+                if !go(entry)? {
+                    break;
+                }
+            }
+        } else {
+            for entry in range {
+                if !go(entry)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sequence number of a run's last stored event, if it has any.
+    pub fn last_event_seq(&self, id: RunId) -> Result<Option<u64>> {
+        let tx = self.db.begin_read().or_db(self)?;
+        let events = tx.open_table(EVENTS).or_db(self)?;
+        let last = events.range((id.0, 0)..=(id.0, u64::MAX)).or_db(self)?.next_back();
+        Ok(match last {
+            Some(entry) => Some(entry.or_db(self)?.0.value().1),
+            None => None,
+        })
     }
 
     /// The value a step of a run produced (or reused) for `output`, if any.

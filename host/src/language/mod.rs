@@ -174,7 +174,7 @@ pub(crate) fn build_if_stale(
     name: &str,
     source: &crate::manifest::SourceDecl,
     wasm: &Path,
-    note: &dyn Fn(&str),
+    note: &(dyn Fn(&str) + Sync),
 ) -> Result<(), String> {
     if !source.path.is_file() {
         return Err(format!("{}: no such source file", source.path.display()));

@@ -1,0 +1,32 @@
+//! `weft ui`: the web UI and its JSON API for one manifest, on one address.
+
+use super::Place;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::process::ExitCode;
+use weft_host::ui::UiOptions;
+use weft_host::{Error, Host, Manifest};
+
+pub async fn ui(
+    place: &Place,
+    manifest: &Path,
+    ip: IpAddr,
+    port: u16,
+    token: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    // Read now, so that a broken manifest is reported here rather than on every page.
+    let manifest = Manifest::load(manifest).map_err(Error::from)?;
+    let db_path = place.db.clone().unwrap_or_else(|| weft_host::default_db_path(&manifest.path));
+    let host = Host::open(&db_path)?;
+    let options = UiOptions { manifest: manifest.path.clone(), addr: SocketAddr::new(ip, port), token };
+    let server = weft_host::ui::bind(host, &options).await?;
+    let addr = server.local_addr();
+    let login = if options.token.is_some() { "?token=<your token>" } else { "" };
+    eprintln!("weft ui: http://{addr}/{login} ({}, store {})", manifest.path.display(), db_path.display());
+    server
+        .run(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}

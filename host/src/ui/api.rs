@@ -1,0 +1,481 @@
+//! The JSON API's handlers: pipelines, launching and validating, runs and their
+//! summaries, events, compute logs, outputs, cancel, re-execution, assets.
+
+use super::events::{self, EventFilter, PageStart};
+use super::summary::RunSummary;
+use super::{ApiError, Params, SUMMARY_CACHE, Ui};
+use crate::config::RunConfig;
+use crate::db::{RunFilter, Stream};
+use crate::error::{Problem, Problems};
+use crate::host::Reexecution;
+use crate::manifest::Manifest;
+use crate::plan::LockedPipeline;
+use crate::run::{RunId, RunRecord, RunStatus};
+use crate::value::Value;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value as JsonValue, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, ApiError>;
+type Shared = State<Arc<Ui>>;
+
+/// Stdout, stderr and output values past this size are cut (logs) or previewed (values).
+const MAX_BODY: usize = 1 << 20;
+
+impl Ui {
+    fn manifest(&self) -> Result<Manifest> {
+        Ok(Manifest::load(&self.manifest)?)
+    }
+
+    fn run_id(&self, text: &str) -> Result<RunId> {
+        Ok(self.host.db().resolve_run(text)?)
+    }
+
+    /// The run's summary, brought up to date with the events stored since it was last
+    /// asked for.
+    async fn summary(&self, id: RunId) -> Result<Arc<tokio::sync::Mutex<RunSummary>>> {
+        let summary = {
+            let mut cache = self.summaries.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= SUMMARY_CACHE && !cache.contains_key(&id) {
+                cache.clear();
+            }
+            cache.entry(id).or_default().clone()
+        };
+        {
+            let mut folded = summary.lock().await;
+            for event in self.host.db().events_from(id, folded.next_seq())? {
+                folded.apply(&event);
+            }
+        }
+        Ok(summary)
+    }
+}
+
+pub(super) async fn pipelines(State(ui): Shared) -> Result<Json<JsonValue>> {
+    let manifest = ui.manifest()?;
+    let pipelines: Vec<JsonValue> = manifest
+        .pipelines
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name, "description": p.description, "steps": p.steps.len(),
+                "presets": p.presets.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "manifest": ui.manifest.display().to_string(), "modes": modes(&manifest), "pipelines": pipelines }),
+    ))
+}
+
+fn modes(manifest: &Manifest) -> Vec<JsonValue> {
+    manifest
+        .modes
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name, "description": m.description, "default": m.default,
+                "resources": m.resources.iter().map(|r| &r.name).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn pipeline(State(ui): Shared, Path(name): Path<String>) -> Result<Json<JsonValue>> {
+    let manifest = ui.manifest()?;
+    let Some(decl) = manifest.pipeline(&name) else {
+        return Err(ApiError::not_found(format!("no pipeline `{name}` in {}", ui.manifest.display())));
+    };
+    let steps = ui.host.pipeline_graph(&manifest, &name).await?;
+    let mut template = serde_json::Map::new();
+    let steps_json: Vec<JsonValue> = steps
+        .iter()
+        .map(|step| {
+            let def = &step.solid.def;
+            let has_config = def.config_schema.is_some() || step.config.as_object().is_some_and(|o| !o.is_empty());
+            if has_config {
+                template.insert(step.key.clone(), json!({ "config": step.config }));
+            }
+            let declared = decl.steps.iter().find(|s| s.alias == step.key).and_then(|s| manifest.solid(&s.solid));
+            let language = declared.and_then(|s| s.source.as_ref()).map_or("component", |s| s.language.name());
+            let inputs: Vec<JsonValue> = def
+                .inputs
+                .iter()
+                .map(|input| {
+                    let sources: Vec<JsonValue> = step
+                        .inputs
+                        .iter()
+                        .filter(|i| i.name == input.name)
+                        .flat_map(|i| &i.sources)
+                        .map(|(from, output)| json!({ "step": steps[*from].key, "output": output }))
+                        .collect();
+                    json!({
+                        "name": input.name, "type": input.ty, "description": input.description,
+                        "optional": input.optional, "multiple": input.multiple, "sources": sources,
+                    })
+                })
+                .collect();
+            json!({
+                "key": step.key, "solid": def.name, "description": def.description, "version": def.version,
+                "language": language, "inputs": inputs,
+                "outputs": def.outputs.iter().map(|o| json!({
+                    "name": o.name, "type": o.ty, "description": o.description, "optional": o.optional,
+                })).collect::<Vec<_>>(),
+                "config_schema": def.config_schema, "config": has_config.then_some(&step.config),
+                "resources": def.resources.iter().map(|r| json!({ "name": r.name, "kind": r.kind })).collect::<Vec<_>>(),
+                "tags": def.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
+                "upstream": step.upstream.iter().map(|&u| &steps[u].key).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "name": decl.name, "description": decl.description, "modes": modes(&manifest),
+        "presets": decl.presets.iter().map(|(name, config)| json!({ "name": name, "config": config })).collect::<Vec<_>>(),
+        "steps": steps_json,
+        "config_template": { "solids": template },
+    })))
+}
+
+/// What the launchpad sends: a pipeline and how to run it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LaunchRequest {
+    pipeline: Option<String>,
+    mode: Option<String>,
+    preset: Option<String>,
+    config: Option<JsonValue>,
+    selection: Option<String>,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the request body: {e}")))
+}
+
+/// Plans a launch request exactly as a launch would.
+async fn plan_request(ui: &Ui, pipeline: &str, request: &LaunchRequest) -> Result<LockedPipeline> {
+    let manifest = ui.manifest()?;
+    if manifest.pipeline(pipeline).is_none() {
+        return Err(ApiError::not_found(format!("no pipeline `{pipeline}` in {}", ui.manifest.display())));
+    }
+    let source = std::path::Path::new("run config");
+    let base = match request.preset.as_deref().filter(|p| !p.is_empty()) {
+        Some(preset) => manifest.preset(pipeline, preset)?,
+        None => RunConfig::default(),
+    };
+    let mut config = match &request.config {
+        Some(json) if json.get("resources").is_some() => {
+            return Err(Problems::one(Problem::new(
+                source,
+                Some("resources"),
+                "the UI runs with the resources its mode binds in the manifest; choose a mode instead",
+            ))
+            .into());
+        }
+        Some(json) if !json.is_null() => RunConfig::from_json(json, Some(source))?.over(&base)?,
+        _ => base,
+    };
+    if let Some(mode) = request.mode.as_deref().filter(|m| !m.is_empty()) {
+        config.mode = Some(mode.to_owned());
+    }
+    config.tags.extend(request.tags.clone().unwrap_or_default());
+    let mut plan = ui.host.plan(&manifest, pipeline, &config).await?;
+    if let Some(selection) = request.selection.as_deref().filter(|s| !s.trim().is_empty()) {
+        plan.select(selection, None)?;
+    }
+    Ok(plan)
+}
+
+fn planned_steps(plan: &LockedPipeline) -> Vec<&str> {
+    (0..plan.steps.len())
+        .filter(|i| plan.selection.as_ref().is_none_or(|s| s.steps.contains(i)))
+        .map(|i| plan.steps[i].key.as_str())
+        .collect()
+}
+
+pub(super) async fn validate(State(ui): Shared, Path(name): Path<String>, body: Bytes) -> Result<Json<JsonValue>> {
+    let request: LaunchRequest = parse_body(&body)?;
+    match plan_request(&ui, &name, &request).await {
+        Ok(plan) => Ok(Json(json!({ "ok": true, "steps": planned_steps(&plan), "problems": [] }))),
+        Err(error) if error.kind == "invalid" => {
+            Ok(Json(json!({ "ok": false, "problems": super::problems_json(&error.problems) })))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+pub(super) async fn launch(State(ui): Shared, body: Bytes) -> Result<Response> {
+    let request: LaunchRequest = parse_body(&body)?;
+    let Some(pipeline) = request.pipeline.clone() else {
+        return Err(ApiError::bad_request("the request body names no `pipeline`".into()));
+    };
+    let plan = plan_request(&ui, &pipeline, &request).await?;
+    start(&ui, plan)
+}
+
+/// Launches a planned run, keeping a way to cancel it while it runs.
+fn start(ui: &Arc<Ui>, plan: LockedPipeline) -> Result<Response> {
+    let handle = ui.host.launch(plan)?;
+    let id = handle.id;
+    ui.launched.lock().unwrap_or_else(|e| e.into_inner()).insert(id, handle.cancel_token());
+    let record = ui.host.db().run(id)?;
+    let ui_ = ui.clone();
+    tokio::spawn(async move {
+        if let Err(e) = handle.wait().await {
+            tracing::error!("run {id}: {e}");
+        }
+        ui_.launched.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    });
+    Ok((StatusCode::CREATED, Json(json!({ "run": record }))).into_response())
+}
+
+pub(super) async fn runs(State(ui): Shared, RawQuery(query): RawQuery) -> Result<Json<JsonValue>> {
+    let params = Params::parse(query.as_deref())?;
+    let status = match params.get("status").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(serde_json::from_value::<RunStatus>(json!(text.to_lowercase())).map_err(|_| {
+            ApiError::bad_request(format!(
+                "query parameter `status`: `{text}` is not a run status (queued, started, success, failure, canceled, interrupted)"
+            ))
+        })?),
+    };
+    let tags = params
+        .all("tag")
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| ApiError::bad_request(format!("query parameter `tag`: `{t}` is not KEY=VALUE")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let before = match params.get("before").filter(|b| !b.is_empty()) {
+        Some(text) => {
+            Some(text.parse::<RunId>().map_err(|e| ApiError::bad_request(format!("query parameter `before`: {e}")))?)
+        }
+        None => None,
+    };
+    let limit = params.number::<usize>("limit")?.unwrap_or(50).clamp(1, 1000);
+    let filter = RunFilter {
+        pipeline: params.get("pipeline").filter(|p| !p.is_empty()).map(str::to_owned),
+        status,
+        tags,
+        since: params.number("since")?,
+        until: params.number("until")?,
+        before,
+        limit: Some(limit + 1),
+    };
+    let mut runs = ui.host.db().runs_matching(&filter)?;
+    let next = (runs.len() > limit).then(|| runs[limit - 1].id.to_string());
+    runs.truncate(limit);
+    Ok(Json(json!({ "runs": runs, "next": next })))
+}
+
+pub(super) async fn run(State(ui): Shared, Path(id): Path<String>) -> Result<Response> {
+    let id = ui.run_id(&id)?;
+    // The record first: if it says the run ended, the events read after it are all.
+    let record = ui.host.db().run(id)?;
+    let summary = ui.summary(id).await?;
+    let summary = summary.lock().await;
+    let last_seq = summary.next_seq().checked_sub(1);
+    let body = json!({
+        "run": record, "last_seq": last_seq, "events": summary.events, "log_lines": summary.log_lines,
+        "steps": summary.steps,
+    });
+    Ok(Json(body).into_response())
+}
+
+pub(super) async fn events(State(ui): Shared, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response> {
+    let id = ui.run_id(&id)?;
+    let params = Params::parse(query.as_deref())?;
+    let filter = EventFilter::from_params(&params)?;
+    let start = if params.get("tail").is_some_and(|t| t == "1" || t == "true") {
+        PageStart::Tail
+    } else if let Some(before) = params.number("before")? {
+        PageStart::Before(before)
+    } else {
+        PageStart::After(params.number("after")?)
+    };
+    let limit = params.number("limit")?.unwrap_or(200);
+    let body = events::page(&ui, id, start, limit, &filter)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+pub(super) async fn stream(
+    State(ui): Shared,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let id = ui.run_id(&id)?;
+    let params = Params::parse(query.as_deref())?;
+    let filter = EventFilter::from_params(&params)?;
+    // A reconnecting EventSource says where it was.
+    let resumed = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let after = resumed.or(params.number("after")?);
+    Ok(events::stream(ui.clone(), id, after, filter).into_response())
+}
+
+pub(super) async fn logs(State(ui): Shared, Path((id, step)): Path<(String, String)>) -> Result<Json<JsonValue>> {
+    let id = ui.run_id(&id)?;
+    let logs = ui.host.db().compute_logs(id, &step)?;
+    if logs.is_empty() && !ui.summary(id).await?.lock().await.has_step(&step) {
+        return Err(ApiError::not_found(format!("run {id} has no step `{step}`")));
+    }
+    let mut attempts: BTreeMap<u32, serde_json::Map<String, JsonValue>> = BTreeMap::new();
+    for (attempt, stream, bytes) in logs {
+        let entry = attempts.entry(attempt).or_insert_with(|| {
+            let mut empty = serde_json::Map::new();
+            empty.insert("attempt".into(), json!(attempt));
+            for name in ["stdout", "stderr"] {
+                empty.insert(name.into(), json!(""));
+                empty.insert(format!("{name}_bytes"), json!(0));
+            }
+            empty.insert("truncated".into(), json!(false));
+            empty
+        });
+        let name = if stream == Stream::Stdout { "stdout" } else { "stderr" };
+        let cut = bytes.len() > MAX_BODY;
+        entry.insert(format!("{name}_bytes"), json!(bytes.len()));
+        entry.insert(name.into(), json!(String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)])));
+        if cut {
+            entry.insert("truncated".into(), json!(true));
+        }
+    }
+    Ok(Json(json!({ "attempts": attempts.into_values().collect::<Vec<_>>() })))
+}
+
+pub(super) async fn outputs(
+    State(ui): Shared,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<JsonValue>> {
+    let id = ui.run_id(&id)?;
+    let params = Params::parse(query.as_deref())?;
+    let only = params.get("step").filter(|s| !s.is_empty());
+    let db = ui.host.db();
+    let mut out = Vec::new();
+    for (step, output, digest) in db.outputs_of(id)? {
+        if only.is_some_and(|s| s != step) {
+            continue;
+        }
+        let Some(value) = db.blob(&digest)? else { continue };
+        out.push(json!({
+            "step": step, "output": output, "type": value.kind(), "size": value.size(),
+            "digest": blake3::Hash::from_bytes(digest).to_hex().to_string(), "preview": value.preview(200),
+        }));
+    }
+    Ok(Json(json!({ "outputs": out })))
+}
+
+pub(super) async fn output(
+    State(ui): Shared,
+    Path((id, step, output)): Path<(String, String, String)>,
+) -> Result<Json<JsonValue>> {
+    let id = ui.run_id(&id)?;
+    let Some(value) = ui.host.db().output(id, &step, &output)? else {
+        return Err(ApiError::not_found(format!("run {id} has no output `{step}.{output}`")));
+    };
+    let mut body = json!({
+        "type": value.kind(), "size": value.size(), "digest": value.digest().to_hex().to_string(),
+    });
+    if value.size() > MAX_BODY {
+        body["value"] = json!(value.preview(4096));
+        body["truncated"] = json!(true);
+    } else {
+        body["value"] = value_json(&value);
+    }
+    Ok(Json(body))
+}
+
+/// A value as JSON: JSON documents as themselves, bytes as base64.
+fn value_json(value: &Value) -> JsonValue {
+    match value {
+        Value::Null => JsonValue::Null,
+        Value::Boolean(b) => json!(b),
+        Value::Integer(i) => json!(i),
+        Value::Float(f) => json!(f),
+        Value::Text(t) => json!(t),
+        Value::Bytes(b) => json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) }),
+        Value::Json(text) => serde_json::from_str(text).unwrap_or_else(|_| json!(text)),
+    }
+}
+
+pub(super) async fn cancel(State(ui): Shared, Path(id): Path<String>) -> Result<Response> {
+    let id = ui.run_id(&id)?;
+    let token = ui.launched.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
+    let record = ui.host.db().run(id)?;
+    match token {
+        Some(token) => token.cancel(),
+        None if record.status.is_finished() => {
+            return Err(ApiError::conflict(format!("run {id} has already ended: {}", record.status)));
+        }
+        None => {
+            return Err(ApiError::conflict(format!(
+                "run {id} is run by another weft process ({}); cancel it there",
+                record.owner.as_deref().unwrap_or("owner unknown")
+            )));
+        }
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "run": record }))).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReexecuteRequest {
+    how: Option<String>,
+    steps: Option<String>,
+}
+
+pub(super) async fn reexecute(State(ui): Shared, Path(id): Path<String>, body: Bytes) -> Result<Response> {
+    let id = ui.run_id(&id)?;
+    let request: ReexecuteRequest = parse_body(&body)?;
+    let how = match (request.how.as_deref().unwrap_or("all"), request.steps) {
+        ("all", _) => Reexecution::All,
+        ("from_failure", _) => Reexecution::FromFailure,
+        ("steps", Some(steps)) if !steps.trim().is_empty() => Reexecution::Steps(steps),
+        ("steps", _) => return Err(ApiError::bad_request("`how: steps` needs `steps`, a step selection".into())),
+        (other, _) => {
+            return Err(ApiError::bad_request(format!("`how`: `{other}` is not all, from_failure or steps")));
+        }
+    };
+    let record = ui.host.db().run(id)?;
+    ensure_same_manifest(&ui, &record)?;
+    let plan = ui.host.reexecute(id, &how, None).await?;
+    start(&ui, plan)
+}
+
+/// Runs launched here name only the manifest the server was started with.
+fn ensure_same_manifest(ui: &Ui, record: &RunRecord) -> Result<()> {
+    let recorded = std::path::Path::new(&record.manifest);
+    if recorded.canonicalize().is_ok_and(|p| p == ui.manifest) {
+        return Ok(());
+    }
+    Err(ApiError::conflict(format!(
+        "run {} was launched from {}; this UI runs {} only",
+        record.id,
+        record.manifest,
+        ui.manifest.display()
+    )))
+}
+
+pub(super) async fn assets(State(ui): Shared) -> Result<Json<JsonValue>> {
+    Ok(Json(json!({ "assets": ui.host.db().assets()? })))
+}
+
+pub(super) async fn asset_history(State(ui): Shared, RawQuery(query): RawQuery) -> Result<Json<JsonValue>> {
+    let params = Params::parse(query.as_deref())?;
+    let Some(key) = params.get("key").filter(|k| !k.is_empty()) else {
+        return Err(ApiError::bad_request("query parameter `key` is missing".into()));
+    };
+    Ok(Json(json!({ "key": key, "history": ui.host.db().asset_history(key)? })))
+}

@@ -1,0 +1,2739 @@
+// weft UI: a single-page app over the weft JSON API (docs/api.md).
+// Plain ES2022 module: no framework, no build step, no network access beyond the server.
+//
+// Sections:
+//   1. DOM and formatting helpers
+//   2. API client and error banner
+//   3. Router and page lifecycle
+//   4. Shared components (pills, metadata, problems, virtual list)
+//   5. DAG: layout, SVG renderer (small graphs), canvas renderer (big graphs)
+//   6. Pipelines list and pipeline page
+//   7. Launchpad
+//   8. Runs list
+//   9. Run page: header, Gantt, event log, step panel
+//  10. Assets
+//  11. Boot
+
+/* ======================================================================================
+ * 1. DOM and formatting helpers
+ * ==================================================================================== */
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** Creates an element. `attrs`: attributes, `on*` listeners, `class`, `style` objects, `value`. */
+function h(tag, attrs, ...children) {
+  const element = document.createElement(tag);
+  const value = applyAttributes(element, attrs);
+  appendChildren(element, children);
+  // A <select>'s value can only be set once its options exist.
+  if (value !== undefined) element.value = value;
+  return element;
+}
+
+/** Creates an SVG element, like h(). */
+function svgEl(tag, attrs, ...children) {
+  const element = document.createElementNS(SVG_NS, tag);
+  applyAttributes(element, attrs);
+  appendChildren(element, children);
+  return element;
+}
+
+function applyAttributes(element, attrs) {
+  let value;
+  for (const [name, v] of Object.entries(attrs ?? {})) {
+    if (v == null || v === false) continue;
+    if (name === 'value') value = v;
+    else if (name === 'class') element.setAttribute('class', v);
+    else if (name === 'style' && typeof v === 'object') Object.assign(element.style, v);
+    else if (name.startsWith('on') && typeof v === 'function') element.addEventListener(name.slice(2), v);
+    else element.setAttribute(name, v === true ? '' : String(v));
+  }
+  return value;
+}
+
+/** Replaces an element's children; like h(), skips null and flattens arrays. */
+function setChildren(parent, ...children) {
+  parent.replaceChildren();
+  appendChildren(parent, children);
+}
+
+function appendChildren(parent, children) {
+  for (const child of children) {
+    if (child == null || child === false) continue;
+    if (Array.isArray(child)) appendChildren(parent, child);
+    else parent.append(child instanceof Node ? child : String(child));
+  }
+}
+
+const enc = encodeURIComponent;
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const nowUs = () => Date.now() * 1000;
+const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
+
+function debounce(fn, ms) {
+  let timer = 0;
+  const debounced = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  debounced.cancel = () => clearTimeout(timer);
+  return debounced;
+}
+
+// Times and numbers follow the user's locale.
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const clockFormat = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3,
+});
+const numberFormat = new Intl.NumberFormat();
+
+/** A time in µs since the epoch, as a locale date and time. */
+function formatTime(us) {
+  return us == null ? '—' : dateTimeFormat.format(new Date(us / 1000));
+}
+
+/** A time in µs, as a locale clock time with milliseconds (for logs). */
+function formatClock(us) {
+  return us == null ? '' : clockFormat.format(new Date(us / 1000));
+}
+
+const formatCount = (n) => numberFormat.format(n ?? 0);
+
+/** A duration in µs, the way a person says it: 85 µs, 340 ms, 1.2 s, 3 m 5 s, 2 h 10 m. */
+function formatDuration(us) {
+  if (us == null || !Number.isFinite(us) || us < 0) return '—';
+  const oneDecimal = (x) => (x < 10 ? x.toFixed(1).replace(/\.0$/, '') : String(Math.round(x)));
+  if (us < 1000) return `${Math.round(us)} µs`;
+  if (us < 1e6) return `${oneDecimal(us / 1000)} ms`;
+  const seconds = us / 1e6;
+  if (seconds < 60) return `${oneDecimal(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} m ${Math.floor(seconds % 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} m`;
+}
+
+function formatBytes(bytes) {
+  if (bytes == null) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+function truncate(text, max) {
+  text = String(text ?? '');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+const firstLine = (text) => {
+  const s = String(text ?? '');
+  const newline = s.indexOf('\n');
+  return newline < 0 ? s : `${s.slice(0, newline)} ⏎`;
+};
+
+/** Pretty JSON for display; strings are shown as they are. */
+const prettyJson = (value) => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+
+/* ======================================================================================
+ * 2. API client and error banner
+ * ==================================================================================== */
+
+/** An error the API answered with (`{"error": {kind, message, problems}}`), or a network failure. */
+class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.kind = error?.kind || 'error';
+    this.problems = error?.problems || [];
+  }
+}
+
+const isAbort = (error) => error?.name === 'AbortError';
+
+/** Calls the API; resolves with the JSON body, rejects with an ApiError. */
+async function api(path, { method = 'GET', body, signal } = {}) {
+  const init = { method, signal, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined || method !== 'GET') {
+    // The server takes a POST only with a JSON body (a form cannot forge one).
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body ?? {});
+  }
+  let response;
+  let text;
+  try {
+    response = await fetch(path, init);
+    text = await response.text();
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ApiError(0, { kind: 'network', message: `Cannot reach the weft server (${error.message}).` });
+  }
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const fallback = { kind: 'http', message: `${response.status} ${response.statusText} from ${path}${text ? `: ${text.slice(0, 300)}` : ''}` };
+    throw new ApiError(response.status, data?.error ?? fallback);
+  }
+  if (data == null && text) throw new ApiError(response.status, { kind: 'bad_response', message: `${path} did not answer JSON.` });
+  return data;
+}
+
+/** A query string from an object: null and '' are left out, arrays repeat the key. */
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v != null && v !== '') search.append(key, String(v));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+// Errors are keyed by where they came from, so a poll that fails every second shows one
+// banner, and its next success can clear it.
+const banners = new Map();
+
+function showError(error, key = 'page') {
+  if (isAbort(error)) return;
+  console.error(error);
+  const shown = error instanceof ApiError ? error : new ApiError(0, { kind: 'ui', message: String(error?.message ?? error) });
+  // One banner per message, whichever part of the page ran into it first.
+  for (const [other, e] of banners) if (other !== key && e.message === shown.message) return;
+  banners.set(key, shown);
+  renderBanners();
+}
+
+function clearError(key) {
+  if (banners.delete(key)) renderBanners();
+}
+
+function renderBanners() {
+  const root = document.getElementById('banner');
+  root.replaceChildren(...[...banners].map(([key, error]) => bannerView(key, error)));
+}
+
+const ERROR_TITLES = {
+  invalid: 'Invalid input', bad_request: 'Bad request', unauthorized: 'Not authorized', not_found: 'Not found',
+  conflict: 'Conflict', db: 'Store error', host: 'Host error', network: 'Connection problem', stream: 'Live updates stopped',
+};
+
+function bannerView(key, error) {
+  const title = `${ERROR_TITLES[error.kind] ?? 'Error'}${error.status ? ` · ${error.status}` : ''}`;
+  return h('div', { class: 'banner', role: 'alert', 'data-testid': 'error-banner', 'data-kind': error.kind },
+    h('div', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'),
+    h('div', { class: 'banner-body' },
+      h('div', { class: 'banner-title' }, title, h('code', { class: 'banner-kind' }, error.kind)),
+      h('div', { class: 'banner-message' }, error.message),
+      error.kind === 'unauthorized' ? h('div', { class: 'banner-hint' }, 'Open this UI once as /?token=YOUR_TOKEN: the browser then keeps the token in a cookie.') : null,
+      error.problems.length ? problemList(error.problems) : null),
+    h('button', { class: 'icon-button', title: 'Dismiss', 'aria-label': 'Dismiss', onclick: () => clearError(key) }, '×'));
+}
+
+/* ======================================================================================
+ * 3. Router and page lifecycle
+ * ==================================================================================== */
+
+/** What a page owns: its fetches, timers and streams end when the user navigates away. */
+class PageScope {
+  constructor() {
+    this.controller = new AbortController();
+    this.cleanups = [];
+  }
+  get alive() { return !this.controller.signal.aborted; }
+  api(path, options = {}) { return api(path, { ...options, signal: this.controller.signal }); }
+  onDispose(fn) { this.cleanups.push(fn); }
+  every(ms, fn) {
+    const id = setInterval(fn, ms);
+    this.onDispose(() => clearInterval(id));
+  }
+  dispose() {
+    this.controller.abort();
+    for (const fn of this.cleanups.splice(0)) {
+      try { fn(); } catch (error) { console.error(error); }
+    }
+  }
+}
+
+const ROUTES = [
+  [/^\/pipelines$/, pipelinesPage],
+  [/^\/pipelines\/(.+)$/, pipelinePage],
+  [/^\/launch\/(.+)$/, launchpadPage],
+  [/^\/runs$/, runsPage],
+  [/^\/runs\/(.+)$/, runPage],
+  [/^\/assets$/, assetsPage],
+  [/^\/assets\/(.+)$/, assetPage],
+];
+
+let currentScope = null;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '');
+  const mark = raw.indexOf('?');
+  const path = mark < 0 ? raw : raw.slice(0, mark);
+  return { path: path || '/', query: new URLSearchParams(mark < 0 ? '' : raw.slice(mark + 1)) };
+}
+
+function safeDecode(text) {
+  try { return decodeURIComponent(text); } catch { return text; }
+}
+
+function route() {
+  currentScope?.dispose();
+  banners.clear();
+  renderBanners();
+  const { path, query: params } = parseHash();
+  if (path === '/' || path === '') {
+    location.replace('#/runs');
+    return;
+  }
+  const scope = (currentScope = new PageScope());
+  const root = document.getElementById('page');
+  root.replaceChildren();
+  root.className = 'page';
+  markActiveNav(path);
+  for (const [pattern, render] of ROUTES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    const args = match.slice(1).map(safeDecode);
+    Promise.resolve()
+      .then(() => render(scope, root, ...args, params))
+      .catch((error) => {
+        if (!scope.alive || isAbort(error)) return;
+        showError(error);
+        for (const spinner of root.querySelectorAll(':scope > .loading')) spinner.remove();
+        root.append(emptyState('This page could not be loaded', error.message));
+      });
+    return;
+  }
+  root.append(pageHeader({ title: 'Not found' }), emptyState('No such page', `Nothing lives at #${path}.`));
+}
+
+function markActiveNav(path) {
+  const section = path.split('/')[1] === 'launch' ? 'pipelines' : path.split('/')[1];
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    link.classList.toggle('active', link.dataset.nav === section);
+  }
+}
+
+/* ======================================================================================
+ * 4. Shared components
+ * ==================================================================================== */
+
+function pageHeader({ title, eyebrow, subtitle, actions = [], extra = null }) {
+  document.title = `${typeof title === 'string' ? title : eyebrow ?? 'weft'} · weft`;
+  return h('header', { class: 'page-header' },
+    h('div', { class: 'page-heading' },
+      eyebrow ? h('div', { class: 'eyebrow' }, eyebrow) : null,
+      h('div', { class: 'title-row' }, h('h1', { 'data-testid': 'page-title' }, title), extra),
+      subtitle ? h('p', { class: 'subtitle' }, subtitle) : null),
+    h('div', { class: 'page-actions' }, actions));
+}
+
+function card({ title, actions = null, className = '', testid = null, body = [] }) {
+  return h('section', { class: `card ${className}`, 'data-testid': testid },
+    title ? h('div', { class: 'card-header' }, h('h2', {}, title), h('div', { class: 'card-actions' }, actions)) : null,
+    body);
+}
+
+function emptyState(title, text = '', action = null) {
+  return h('div', { class: 'empty-state' },
+    h('div', { class: 'empty-title' }, title),
+    text ? h('div', { class: 'empty-text' }, text) : null,
+    action);
+}
+
+const loadingView = (text = 'Loading…') => h('div', { class: 'loading' }, h('span', { class: 'spinner' }), text);
+
+/** The run statuses of the API, as shown; the API may give them in either case. */
+const runStatusOf = (run) => String(run?.status ?? '').toUpperCase();
+const RUN_STATUSES = ['QUEUED', 'STARTED', 'SUCCESS', 'FAILURE', 'CANCELED', 'INTERRUPTED'];
+const isLiveStatus = (status) => status === 'QUEUED' || status === 'STARTED';
+
+function runStatusPill(status, testid = null) {
+  return h('span', { class: `pill run-${status.toLowerCase()}`, 'data-status': status, 'data-testid': testid },
+    h('span', { class: 'dot' }), status);
+}
+
+const STEP_STATUS_LABELS = {
+  pending: 'Pending', running: 'Running', up_for_retry: 'Retrying', succeeded: 'Succeeded', failed: 'Failed',
+  skipped: 'Skipped', canceled: 'Canceled', reused: 'Reused',
+};
+
+function stepStatusPill(status) {
+  return h('span', { class: `pill step-${status}`, 'data-status': status }, h('span', { class: 'dot' }), STEP_STATUS_LABELS[status] ?? status);
+}
+
+function tagChips(tags) {
+  const entries = Object.entries(tags ?? {});
+  if (!entries.length) return h('span', { class: 'muted' }, '—');
+  return h('span', { class: 'chips' }, entries.map(([k, v]) => h('span', { class: 'chip', title: `${k}=${v}` }, h('b', {}, k), '=', v)));
+}
+
+/** Problems of a run config or manifest: each one's key and message, and where it is. */
+function problemList(problems, { testid = null, onPick = null } = {}) {
+  return h('ul', { class: 'problems', 'data-testid': testid },
+    problems.map((problem) => h('li', {
+      class: `problem ${onPick ? 'clickable' : ''}`,
+      'data-testid': 'problem',
+      onclick: onPick ? () => onPick(problem) : null,
+    },
+    h('code', { class: 'problem-key' }, problem.key || '(config)'),
+    h('span', { class: 'problem-message' }, problem.message),
+    problem.file ? h('span', { class: 'problem-where' }, `${problem.file}${problem.line ? `:${problem.line}` : ''}`) : null)));
+}
+
+/** Metadata entries of failures, expectations and materializations. */
+function metadataTable(entries) {
+  if (!entries?.length) return null;
+  return h('table', { class: 'meta-table' }, h('tbody', {}, entries.map((entry) => h('tr', {},
+    h('th', {}, entry.label), h('td', {}, metadataValue(entry.value))))));
+}
+
+function metadataValue(value) {
+  const v = value?.value;
+  switch (value?.type) {
+    case 'url': return h('a', { href: v, target: '_blank', rel: 'noopener noreferrer' }, v);
+    case 'path': return h('code', {}, v);
+    case 'json': {
+      let text = v;
+      try { text = JSON.stringify(JSON.parse(v), null, 2); } catch { /* shown as it is */ }
+      return h('pre', { class: 'code small' }, text);
+    }
+    case 'integer': case 'float': return h('span', { class: 'mono' }, formatNumberish(v));
+    case 'boolean': return h('span', { class: 'mono' }, String(v));
+    case 'markdown': return h('div', { class: 'prewrap' }, v);
+    default: return h('span', { class: 'prewrap' }, String(v ?? ''));
+  }
+}
+
+const formatNumberish = (v) => (typeof v === 'number' ? numberFormat.format(v) : String(v));
+
+function iconButton(label, title, onclick) {
+  return h('button', { class: 'icon-button', title, 'aria-label': title, onclick }, label);
+}
+
+/**
+ * A list of fixed-height rows of which only the visible ones are in the DOM, so a log of
+ * 100,000 events or a Gantt of 10,000 steps scrolls like a short one.
+ */
+class VirtualList {
+  constructor({ rowHeight, renderRow, className = '', overscan = 8, onScroll = null, testid = null }) {
+    Object.assign(this, { rowHeight, renderRow, overscan, onScroll });
+    this.count = 0;
+    this.range = [0, 0];
+    this.stale = true;
+    this.frame = 0;
+    this.pinned = false; // stays at the bottom as rows are added and the box resizes
+    this.inner = h('div', { class: 'vlist-inner' });
+    this.element = h('div', { class: `vlist ${className}`, 'data-testid': testid }, this.inner);
+    this.element.addEventListener('scroll', () => {
+      this.pinned = this.isAtBottom();
+      this.schedule();
+      this.onScroll?.();
+    }, { passive: true });
+    this.resizeObserver = new ResizeObserver(() => {
+      if (this.pinned) this.element.scrollTop = this.element.scrollHeight;
+      this.schedule();
+    });
+    this.resizeObserver.observe(this.element);
+  }
+  setCount(count) {
+    this.count = count;
+    this.inner.style.height = `${count * this.rowHeight}px`;
+    this.refresh();
+  }
+  refresh() {
+    this.stale = true;
+    this.schedule();
+  }
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  }
+  render() {
+    if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
+    const { scrollTop, clientHeight } = this.element;
+    const first = Math.max(0, Math.floor(scrollTop / this.rowHeight) - this.overscan);
+    const last = Math.min(this.count, Math.ceil((scrollTop + clientHeight) / this.rowHeight) + this.overscan);
+    if (!this.stale && first === this.range[0] && last === this.range[1]) return;
+    // Rebuilding the few visible rows keeps them in DOM order, and costs little.
+    const fragment = document.createDocumentFragment();
+    for (let index = first; index < last; index++) {
+      const row = this.renderRow(index);
+      row.style.top = `${index * this.rowHeight}px`;
+      fragment.append(row);
+    }
+    this.inner.replaceChildren(fragment);
+    this.range = [first, last];
+    this.stale = false;
+  }
+  isAtBottom() {
+    const el = this.element;
+    return el.scrollTop + el.clientHeight >= el.scrollHeight - this.rowHeight / 2 - 1;
+  }
+  scrollToBottom() {
+    this.pinned = true;
+    this.element.scrollTop = this.element.scrollHeight;
+    this.render();
+  }
+  destroy() {
+    this.resizeObserver.disconnect();
+    cancelAnimationFrame(this.frame);
+  }
+}
+
+/* ======================================================================================
+ * 5. DAG: layout and rendering
+ * ==================================================================================== */
+
+const DAG = { nodeWidth: 208, nodeHeight: 54, gapX: 28, gapY: 64, svgLimit: 300, wrapAt: 40 };
+
+/**
+ * Lays out a DAG top to bottom: longest-path layers (Kahn's order), barycenter ordering
+ * within layers (a few down and up sweeps), then each node under the mean of its parents
+ * with neighbours pushed apart. Linear in nodes and edges but for the sorts. Everything
+ * is flat typed arrays and native numeric sorts, so 10,000 nodes lay out in tens of
+ * milliseconds even before the JIT warms up. `wrapAt` turns a wider layer into a grid
+ * (a 10,000-step fan-out stays viewable).
+ * nodes: [{key, upstream: [key]}] -> {x, y, width, height, edgeFrom, edgeTo, layerCount}
+ */
+function layoutDag(nodes, { nodeWidth, nodeHeight, gapX, gapY, wrapAt = 0 }) {
+  const n = nodes.length;
+  const graph = dagAdjacency(nodes);
+  const layer = longestPathLayers(n, graph);
+  const { members, layerStart } = groupByLayer(n, layer, graph.order);
+  const layerCount = layerStart.length - 1;
+  const pos = new Float64Array(n);
+  const key = new Float64Array(n);
+  const scratch = { packed: new Float64Array(n), copy: new Int32Array(n) };
+  for (let l = 0; l < layerCount; l++) centreLayer(members, layerStart[l], layerStart[l + 1], pos);
+
+  // Barycenter ordering on centred positions, so layers of different widths compare.
+  const sweeps = n > 3000 ? 2 : 4;
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    for (let l = 1; l < layerCount; l++) {
+      reorderLayer(members, layerStart[l], layerStart[l + 1], graph.upStart, graph.upList, pos, key, scratch);
+    }
+    for (let l = layerCount - 2; l >= 0; l--) {
+      reorderLayer(members, layerStart[l], layerStart[l + 1], graph.downStart, graph.downList, pos, key, scratch);
+    }
+  }
+
+  // Coordinates: under the mean of the parents, pushed apart, or a grid when too wide.
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  const stepX = nodeWidth + gapX;
+  const stepY = nodeHeight + gapY;
+  let top = 0;
+  for (let l = 0; l < layerCount; l++) {
+    const from = layerStart[l];
+    const to = layerStart[l + 1];
+    for (let k = from; k < to; k++) {
+      const v = members[k];
+      const a = graph.upStart[v];
+      const b = graph.upStart[v + 1];
+      let sum = 0;
+      for (let p = a; p < b; p++) sum += x[graph.upList[p]];
+      key[v] = b > a ? sum / (b - a) : pos[v] * stepX;
+    }
+    if (wrapAt && to - from > wrapAt) {
+      // About 1.6 times wider than tall, so the grid fills a landscape view.
+      const columns = Math.max(wrapAt, Math.ceil(Math.sqrt(((to - from) * stepY * 1.6) / stepX)));
+      top += placeGrid(members, from, to, columns, key, x, y, top, stepX, stepY);
+    }
+    else { placeRow(members, from, to, key, x, y, top, stepX, scratch); top += stepY; }
+  }
+  let minX = Infinity;
+  let maxX = -Infinity;
+  for (let i = 0; i < n; i++) { if (x[i] < minX) minX = x[i]; if (x[i] > maxX) maxX = x[i]; }
+  if (!n) { minX = 0; maxX = 0; }
+  for (let i = 0; i < n; i++) x[i] -= minX;
+
+  const edgeCount = graph.upList.length;
+  const edgeFrom = graph.upList;
+  const edgeTo = new Int32Array(edgeCount);
+  for (let v = 0; v < n; v++) for (let p = graph.upStart[v]; p < graph.upStart[v + 1]; p++) edgeTo[p] = v;
+  return {
+    x, y, edgeFrom, edgeTo, nodeWidth, nodeHeight, layerCount,
+    width: n ? maxX - minX + nodeWidth : 0, height: n ? top - gapY : 0,
+  };
+}
+
+/** Upstream and downstream lists as flat arrays: v's are list[start[v] .. start[v + 1]). */
+function dagAdjacency(nodes) {
+  const n = nodes.length;
+  const indexOf = new Map();
+  for (let i = 0; i < n; i++) indexOf.set(nodes[i].key, i);
+  const seen = new Int32Array(n).fill(-1); // a source named twice counts once
+  const upStart = new Int32Array(n + 1);
+  const buffer = [];
+  for (let i = 0; i < n; i++) {
+    upStart[i] = buffer.length;
+    const upstream = nodes[i].upstream;
+    if (!upstream) continue;
+    for (let j = 0; j < upstream.length; j++) {
+      const u = indexOf.get(upstream[j]);
+      if (u === undefined || u === i || seen[u] === i) continue;
+      seen[u] = i;
+      buffer.push(u);
+    }
+  }
+  upStart[n] = buffer.length;
+  const upList = Int32Array.from(buffer);
+  const downStart = new Int32Array(n + 1);
+  for (let p = 0; p < upList.length; p++) downStart[upList[p] + 1]++;
+  for (let i = 0; i < n; i++) downStart[i + 1] += downStart[i];
+  const downList = new Int32Array(upList.length);
+  const cursor = downStart.slice(0, n);
+  for (let v = 0; v < n; v++) for (let p = upStart[v]; p < upStart[v + 1]; p++) downList[cursor[upList[p]]++] = v;
+  return { upStart, upList, downStart, downList, order: null };
+}
+
+/** Each node's layer: one below its deepest parent. Also records a topological order. */
+function longestPathLayers(n, graph) {
+  const { upStart, downStart, downList } = graph;
+  const layer = new Int32Array(n);
+  const waiting = new Int32Array(n);
+  const order = new Int32Array(n);
+  let queued = 0;
+  for (let i = 0; i < n; i++) {
+    waiting[i] = upStart[i + 1] - upStart[i];
+    if (!waiting[i]) order[queued++] = i;
+  }
+  for (let head = 0; head < queued; head++) {
+    const v = order[head];
+    const next = layer[v] + 1;
+    for (let p = downStart[v]; p < downStart[v + 1]; p++) {
+      const d = downList[p];
+      if (next > layer[d]) layer[d] = next;
+      if (--waiting[d] === 0) order[queued++] = d;
+    }
+  }
+  if (queued < n) {
+    // A cycle (the host refuses them): draw what is left on one more layer.
+    let deepest = -1;
+    for (let k = 0; k < queued; k++) if (layer[order[k]] > deepest) deepest = layer[order[k]];
+    for (let i = 0; i < n; i++) if (waiting[i] > 0) { layer[i] = deepest + 1; order[queued++] = i; }
+  }
+  graph.order = order;
+  return layer;
+}
+
+/** Nodes grouped by layer (a counting sort, topological order within a layer). */
+function groupByLayer(n, layer, order) {
+  let layerCount = 0;
+  for (let i = 0; i < n; i++) if (layer[i] + 1 > layerCount) layerCount = layer[i] + 1;
+  const layerStart = new Int32Array(layerCount + 1);
+  for (let i = 0; i < n; i++) layerStart[layer[i] + 1]++;
+  for (let l = 0; l < layerCount; l++) layerStart[l + 1] += layerStart[l];
+  const cursor = layerStart.slice(0, layerCount);
+  const members = new Int32Array(n);
+  for (let k = 0; k < n; k++) members[cursor[layer[order[k]]]++] = order[k];
+  return { members, layerStart };
+}
+
+function centreLayer(members, from, to, pos) {
+  const mid = (to - from - 1) / 2;
+  for (let k = from; k < to; k++) pos[members[k]] = k - from - mid;
+}
+
+/**
+ * Sorts members[from..to) by key[v], ties kept in the current order. Key (to 1/64) and
+ * rank (below 2^20) are packed in one float64 and sorted natively: a comparator sort is
+ * several times slower before the JIT warms up.
+ */
+function sortRangeByKey(members, from, to, key, scratch) {
+  const len = to - from;
+  if (len < 2) return;
+  const RANK = 1048576;
+  const packed = scratch.packed.subarray(0, len);
+  for (let k = 0; k < len; k++) packed[k] = Math.round(key[members[from + k]] * 64) * RANK + k;
+  packed.sort();
+  const copy = scratch.copy;
+  for (let k = 0; k < len; k++) copy[k] = members[from + k];
+  for (let k = 0; k < len; k++) members[from + k] = copy[((packed[k] % RANK) + RANK) % RANK];
+}
+
+/** One barycenter pass over a layer: order by the mean position of the neighbours given. */
+function reorderLayer(members, from, to, start, adjacency, pos, key, scratch) {
+  if (to - from < 2) return;
+  for (let k = from; k < to; k++) {
+    const v = members[k];
+    const a = start[v];
+    const b = start[v + 1];
+    if (a === b) { key[v] = pos[v]; continue; }
+    let sum = 0;
+    for (let p = a; p < b; p++) sum += pos[adjacency[p]];
+    key[v] = sum / (b - a);
+  }
+  sortRangeByKey(members, from, to, key, scratch);
+  centreLayer(members, from, to, pos);
+}
+
+/** A layer in one row: each node at its wanted x (key), neighbours pushed apart. */
+function placeRow(members, from, to, key, x, y, top, stepX, scratch) {
+  sortRangeByKey(members, from, to, key, scratch);
+  let previous = -Infinity;
+  let drift = 0;
+  for (let k = from; k < to; k++) {
+    const v = members[k];
+    x[v] = Math.max(key[v], previous + stepX);
+    previous = x[v];
+    drift += x[v] - key[v];
+  }
+  // Pushing apart moves a layer right; shift it back so it stays under its parents.
+  const shift = to > from ? drift / (to - from) : 0;
+  for (let k = from; k < to; k++) { x[members[k]] -= shift; y[members[k]] = top; }
+}
+
+/** A layer too wide for a row, as a grid centred under its parents; returns its height. */
+function placeGrid(members, from, to, columns, key, x, y, top, stepX, stepY) {
+  let mean = 0;
+  for (let k = from; k < to; k++) mean += key[members[k]];
+  const left = mean / (to - from) - ((columns - 1) * stepX) / 2;
+  for (let k = from; k < to; k++) {
+    const i = k - from;
+    x[members[k]] = left + (i % columns) * stepX;
+    y[members[k]] = top + Math.floor(i / columns) * stepY;
+  }
+  return Math.ceil((to - from) / columns) * stepY;
+}
+
+/**
+ * A pannable, zoomable DAG. nodes: [{key, upstream, title, subtitle, status, tooltip}].
+ * Up to DAG.svgLimit nodes it is SVG, one `dag-node` element per step; beyond, a canvas
+ * with hit-testing. onNodeClick(key, {additive}) is called on a click (not a drag).
+ */
+function createDag({ nodes, testid, onNodeClick }) {
+  const useCanvas = nodes.length > DAG.svgLimit;
+  const layout = layoutDag(nodes, { ...DAG, wrapAt: useCanvas ? DAG.wrapAt : 0 });
+  const indexOf = new Map(nodes.map((node, i) => [node.key, i]));
+  const state = {
+    status: nodes.map((node) => node.status ?? null),
+    subtitle: nodes.map((node) => node.subtitle ?? ''),
+    selected: new Set(),
+    incident: null, // edges per node, built when first needed
+  };
+  const view = { scale: 1, tx: 0, ty: 0 };
+  const surface = h('div', { class: 'dag-surface' });
+  const root = h('div', { class: `dag ${useCanvas ? 'dag-big' : ''}`, 'data-testid': testid, 'data-nodes': nodes.length }, surface);
+  const renderer = useCanvas
+    ? createCanvasRenderer(surface, nodes, layout, state, view)
+    : createSvgRenderer(surface, nodes, layout, state, view);
+  const minScale = useCanvas ? 0.01 : 0.08;
+
+  function fit() {
+    const width = surface.clientWidth;
+    const height = surface.clientHeight;
+    if (!width || !height || !nodes.length) return;
+    const pad = 28;
+    view.scale = clamp(Math.min((width - 2 * pad) / layout.width, (height - 2 * pad) / layout.height), minScale, 1.1);
+    view.tx = (width - layout.width * view.scale) / 2;
+    view.ty = Math.max(pad, (height - layout.height * view.scale) / 2);
+    renderer.applyView();
+  }
+
+  function zoomAt(px, py, factor) {
+    const scale = clamp(view.scale * factor, minScale, 2.5);
+    view.tx = px - ((px - view.tx) * scale) / view.scale;
+    view.ty = py - ((py - view.ty) * scale) / view.scale;
+    view.scale = scale;
+    userMoved = true;
+    renderer.applyView();
+  }
+
+  let userMoved = false;
+  let drag = null;
+  let dragged = false;
+  surface.addEventListener('pointerdown', (event) => {
+    if (event.button !== 0) return;
+    drag = { x: event.clientX, y: event.clientY, tx: view.tx, ty: view.ty };
+    dragged = false;
+  });
+  const onMove = (event) => {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (!dragged && Math.hypot(dx, dy) < 4) return;
+    dragged = true;
+    userMoved = true;
+    surface.classList.add('panning');
+    view.tx = drag.tx + dx;
+    view.ty = drag.ty + dy;
+    renderer.applyView();
+  };
+  const onUp = () => { drag = null; surface.classList.remove('panning'); };
+  window.addEventListener('pointermove', onMove);
+  window.addEventListener('pointerup', onUp);
+  surface.addEventListener('click', (event) => {
+    if (dragged) { dragged = false; return; }
+    const index = renderer.hitTest(event);
+    if (index >= 0) onNodeClick?.(nodes[index].key, { additive: event.ctrlKey || event.metaKey || event.shiftKey });
+  });
+  surface.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    const rect = surface.getBoundingClientRect();
+    const speed = event.deltaMode === 1 ? 0.05 : 0.0015;
+    zoomAt(event.clientX - rect.left, event.clientY - rect.top, Math.exp(-event.deltaY * speed));
+  }, { passive: false });
+
+  const zoomCentre = (factor) => zoomAt(surface.clientWidth / 2, surface.clientHeight / 2, factor);
+  root.append(
+    h('div', { class: 'dag-toolbar' },
+      iconButton('+', 'Zoom in', () => zoomCentre(1.25)),
+      iconButton('−', 'Zoom out', () => zoomCentre(0.8)),
+      iconButton('⤢', 'Fit to view', () => { userMoved = false; fit(); })),
+    h('div', { class: 'dag-caption' }, `${formatCount(nodes.length)} steps${useCanvas ? ' · drag to pan, wheel to zoom' : ''}`));
+
+  const resizeObserver = new ResizeObserver(() => {
+    renderer.resize(surface.clientWidth, surface.clientHeight);
+    if (!userMoved) fit();
+    else renderer.applyView();
+  });
+  resizeObserver.observe(surface);
+
+  function incidentEdges() {
+    if (!state.incident) {
+      state.incident = Array.from({ length: nodes.length }, () => []);
+      for (let e = 0; e < layout.edgeFrom.length; e++) {
+        state.incident[layout.edgeFrom[e]].push(e);
+        state.incident[layout.edgeTo[e]].push(e);
+      }
+    }
+    return state.incident;
+  }
+
+  return {
+    element: root,
+    /** Re-reads every node's status and subtitle; redraws only what changed. */
+    update(statusOf, subtitleOf = null) {
+      const changed = [];
+      for (let i = 0; i < nodes.length; i++) {
+        const status = statusOf(nodes[i].key);
+        const subtitle = subtitleOf ? subtitleOf(nodes[i].key) : state.subtitle[i];
+        if (status !== state.status[i] || subtitle !== state.subtitle[i]) {
+          state.status[i] = status;
+          state.subtitle[i] = subtitle;
+          changed.push(i);
+        }
+      }
+      if (changed.length) renderer.updateNodes(changed);
+    },
+    setSelection(keys) {
+      const previous = state.selected;
+      state.selected = new Set([...keys].map((key) => indexOf.get(key)).filter((i) => i !== undefined));
+      renderer.updateSelection(previous, incidentEdges());
+    },
+    destroy() {
+      resizeObserver.disconnect();
+      window.removeEventListener('pointermove', onMove);
+      window.removeEventListener('pointerup', onUp);
+      renderer.destroy?.();
+    },
+  };
+}
+
+function edgePathData(layout, from, to) {
+  const { x, y, nodeWidth, nodeHeight } = layout;
+  const x1 = x[from] + nodeWidth / 2;
+  const y1 = y[from] + nodeHeight;
+  const x2 = x[to] + nodeWidth / 2;
+  const y2 = y[to];
+  const span = y2 - y1;
+  if (span > layout.nodeHeight * 2.5 && Math.abs(x2 - x1) < nodeWidth) {
+    // An edge that skips layers bows out to the side, so it does not run through the
+    // nodes between (and look like a chain through them).
+    const out = nodeWidth * 0.78;
+    return `M${x1},${y1} C${x1 + out},${y1 + span * 0.25} ${x2 + out},${y2 - span * 0.25} ${x2},${y2 - 2}`;
+  }
+  const bend = Math.max(24, span / 2);
+  return `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2 - 2}`;
+}
+
+function createSvgRenderer(surface, nodes, layout, state, view) {
+  const { x, y, nodeWidth: W, nodeHeight: H } = layout;
+  const svg = svgEl('svg', { class: 'dag-svg' });
+  const viewport = svgEl('g');
+  const edgeGroup = svgEl('g', { class: 'dag-edges' });
+  const edgeEls = [];
+  for (let e = 0; e < layout.edgeFrom.length; e++) {
+    const path = svgEl('path', { class: 'dag-edge', d: edgePathData(layout, layout.edgeFrom[e], layout.edgeTo[e]), 'marker-end': 'url(#dag-arrow)' });
+    edgeEls.push(path);
+  }
+  edgeGroup.append(...edgeEls);
+  const nodeEls = nodes.map((node, i) => {
+    const subtitle = svgEl('text', { class: 'dag-node-subtitle', x: 18, y: 38 }, truncate(state.subtitle[i], 30));
+    const g = svgEl('g', {
+      class: 'dag-node', 'data-testid': 'dag-node', 'data-step': node.key, 'data-index': i,
+      'data-status': state.status[i], transform: `translate(${x[i]},${y[i]})`,
+    },
+    svgEl('title', {}, node.tooltip ?? node.key),
+    svgEl('rect', { class: 'dag-node-box', width: W, height: H, rx: 9 }),
+    svgEl('rect', { class: 'dag-node-stripe', x: 6, y: 9, width: 4, height: H - 18, rx: 2 }),
+    svgEl('text', { class: 'dag-node-title', x: 18, y: 22 }, truncate(node.title ?? node.key, 24)),
+    subtitle);
+    return { g, subtitle };
+  });
+  viewport.append(edgeGroup, svgEl('g', { class: 'dag-nodes' }, nodeEls.map((n) => n.g)));
+  svg.append(
+    svgEl('defs', {}, svgEl('marker', { id: 'dag-arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' },
+      svgEl('path', { d: 'M0,0 L10,5 L0,10 z', class: 'dag-arrow' }))),
+    viewport);
+  surface.append(svg);
+
+  return {
+    applyView() { viewport.setAttribute('transform', `translate(${view.tx},${view.ty}) scale(${view.scale})`); },
+    resize() {},
+    hitTest(event) {
+      const g = event.target.closest?.('.dag-node');
+      return g ? Number(g.dataset.index) : -1;
+    },
+    updateNodes(indices) {
+      for (const i of indices) {
+        const status = state.status[i];
+        if (status) nodeEls[i].g.setAttribute('data-status', status);
+        else nodeEls[i].g.removeAttribute('data-status');
+        nodeEls[i].subtitle.textContent = truncate(state.subtitle[i], 30);
+      }
+    },
+    updateSelection(previous, incident) {
+      for (const i of previous) {
+        nodeEls[i].g.classList.remove('selected');
+        for (const e of incident[i]) edgeEls[e].classList.remove('active');
+      }
+      for (const i of state.selected) {
+        nodeEls[i].g.classList.add('selected');
+        for (const e of incident[i]) edgeEls[e].classList.add('active');
+      }
+    },
+  };
+}
+
+/** The status colours, read from the stylesheet so the canvas follows the theme. */
+function readDagColors(element) {
+  const style = getComputedStyle(element);
+  const get = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  const colors = {
+    surface: get('--surface', '#fff'), border: get('--border-strong', '#cbd2dc'), text: get('--text', '#1d2433'),
+    muted: get('--muted', '#6b7385'), edge: get('--edge', '#b7bfcc'), accent: get('--accent', '#4f46e5'),
+    status: {},
+  };
+  for (const status of Object.keys(STEP_STATUS_LABELS)) colors.status[status] = get(`--st-${status}`, '#9aa3b2');
+  colors.status.none = colors.border;
+  return colors;
+}
+
+function createCanvasRenderer(surface, nodes, layout, state, view) {
+  const { x, y, edgeFrom, edgeTo, nodeWidth: W, nodeHeight: H } = layout;
+  const canvas = h('canvas', { class: 'dag-canvas' });
+  const tooltip = h('div', { class: 'dag-tooltip', hidden: true });
+  surface.append(canvas, tooltip);
+  const ctx = canvas.getContext('2d');
+  // Styles are read at the first draw: a detached element has none.
+  let colors = null;
+  let fontFamily = 'sans-serif';
+  const labels = new Map(); // node -> truncated title, measured once
+  let width = 0;
+  let height = 0;
+  let frame = 0;
+  let pulseTimer = 0;
+  let hovered = -1;
+
+  const schedule = () => { if (!frame) frame = requestAnimationFrame(draw); };
+
+  function fitText(text, maxWidth) {
+    if (ctx.measureText(text).width <= maxWidth) return text;
+    let lo = 0;
+    let hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ctx.measureText(`${text.slice(0, mid)}…`).width <= maxWidth) lo = mid; else hi = mid - 1;
+    }
+    return `${text.slice(0, lo)}…`;
+  }
+
+  function draw() {
+    frame = 0;
+    if (!colors) {
+      colors = readDagColors(surface);
+      fontFamily = getComputedStyle(surface).fontFamily || fontFamily;
+    }
+    const dpr = window.devicePixelRatio || 1;
+    const { scale, tx, ty } = view;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * tx, dpr * ty);
+    // The visible world rectangle, with a node's margin: everything else is culled.
+    const x0 = -tx / scale - W;
+    const y0 = -ty / scale - H;
+    const x1 = (width - tx) / scale + W;
+    const y1 = (height - ty) / scale + H;
+    const visible = (i) => x[i] >= x0 && x[i] <= x1 && y[i] >= y0 && y[i] <= y1;
+
+    // Zoomed far out, thousands of edges would only paint the gaps grey.
+    if (scale >= 0.12 || edgeFrom.length < 1500) drawEdges(x0, y0, x1, y1, scale);
+    const detailed = scale >= 0.3;
+    const groups = new Map();
+    let running = false;
+    for (let i = 0; i < nodes.length; i++) {
+      if (!visible(i)) continue;
+      const status = state.status[i] ?? 'none';
+      if (status === 'running') running = true;
+      let group = groups.get(status);
+      if (!group) groups.set(status, (group = []));
+      group.push(i);
+    }
+    if (detailed) drawDetailedNodes(groups, scale);
+    else drawCompactNodes(groups, scale);
+    drawSelection(scale);
+    // Running steps pulse: redraw a few times a second while any is in view.
+    clearTimeout(pulseTimer);
+    if (running) pulseTimer = setTimeout(schedule, 120);
+  }
+
+  function drawEdges(x0, y0, x1, y1, scale) {
+    ctx.lineWidth = 1.2 / scale;
+    ctx.strokeStyle = colors.edge;
+    ctx.globalAlpha = edgeFrom.length > 3000 ? 0.45 : 0.9;
+    ctx.beginPath();
+    const curved = scale > 0.12;
+    for (let e = 0; e < edgeFrom.length; e++) {
+      const a = edgeFrom[e];
+      const b = edgeTo[e];
+      const ax = x[a] + W / 2;
+      const ay = y[a] + H;
+      const bx = x[b] + W / 2;
+      const by = y[b];
+      if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1 || Math.max(ay, by) < y0 || Math.min(ay, by) > y1) continue;
+      ctx.moveTo(ax, ay);
+      if (curved) {
+        const bend = Math.max(24, (by - ay) / 2);
+        ctx.bezierCurveTo(ax, ay + bend, bx, by - bend, bx, by);
+      } else {
+        ctx.lineTo(bx, by);
+      }
+    }
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  }
+
+  function drawCompactNodes(groups, scale) {
+    // Zoomed far out: a block of the status colour per step, one path per colour.
+    for (const [status, list] of groups) {
+      ctx.fillStyle = colors.status[status] ?? colors.status.none;
+      ctx.beginPath();
+      for (const i of list) ctx.rect(x[i], y[i], W, H);
+      ctx.fill();
+    }
+    // Failing, retrying and running steps stay visible as dots of at least 7 px.
+    const size = 7 / scale;
+    if (size <= H) return;
+    for (const status of ['running', 'up_for_retry', 'failed']) {
+      const list = groups.get(status);
+      if (!list) continue;
+      ctx.fillStyle = colors.status[status];
+      ctx.beginPath();
+      for (const i of list) ctx.rect(x[i] + W / 2 - size / 2, y[i] + H / 2 - size / 2, size, size);
+      ctx.fill();
+    }
+  }
+
+  function drawDetailedNodes(groups, scale) {
+    const pulse = 0.55 + 0.45 * Math.sin(performance.now() / 180);
+    for (const [status, list] of groups) {
+      const colour = colors.status[status] ?? colors.status.none;
+      ctx.beginPath();
+      for (const i of list) ctx.roundRect(x[i], y[i], W, H, 9);
+      ctx.fillStyle = colors.surface;
+      ctx.fill();
+      ctx.lineWidth = (status === 'none' || status === 'pending' ? 1 : 1.6) / scale;
+      ctx.strokeStyle = status === 'none' ? colors.border : colour;
+      if (status === 'running') ctx.globalAlpha = pulse;
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+      ctx.beginPath();
+      for (const i of list) ctx.roundRect(x[i] + 6, y[i] + 9, 4, H - 18, 2);
+      ctx.fillStyle = colour;
+      ctx.fill();
+    }
+    if (scale < 0.45) return;
+    ctx.textBaseline = 'alphabetic';
+    for (const list of groups.values()) {
+      for (const i of list) {
+        ctx.font = `600 13px ${fontFamily}`;
+        ctx.fillStyle = colors.text;
+        let label = labels.get(i);
+        if (label === undefined) labels.set(i, (label = fitText(nodes[i].title ?? nodes[i].key, W - 28)));
+        ctx.fillText(label, x[i] + 18, y[i] + 22);
+        ctx.font = `11px ${fontFamily}`;
+        ctx.fillStyle = colors.muted;
+        ctx.fillText(truncate(state.subtitle[i], 32), x[i] + 18, y[i] + 39);
+      }
+    }
+  }
+
+  function drawSelection(scale) {
+    const marked = new Set(state.selected);
+    if (hovered >= 0) marked.add(hovered);
+    if (!marked.size) return;
+    ctx.strokeStyle = colors.accent;
+    ctx.lineWidth = 2.5 / scale;
+    ctx.beginPath();
+    for (const i of marked) ctx.roundRect(x[i] - 3, y[i] - 3, W + 6, H + 6, 11);
+    ctx.stroke();
+  }
+
+  function nodeAt(event) {
+    const rect = canvas.getBoundingClientRect();
+    const wx = (event.clientX - rect.left - view.tx) / view.scale;
+    const wy = (event.clientY - rect.top - view.ty) / view.scale;
+    for (let i = 0; i < nodes.length; i++) {
+      if (wx >= x[i] && wx <= x[i] + W && wy >= y[i] && wy <= y[i] + H) return i;
+    }
+    return -1;
+  }
+
+  surface.addEventListener('pointermove', (event) => {
+    if (event.buttons) return;
+    const index = nodeAt(event);
+    if (index === hovered) return;
+    hovered = index;
+    surface.style.cursor = index >= 0 ? 'pointer' : '';
+    tooltip.hidden = index < 0;
+    if (index >= 0) {
+      const rect = surface.getBoundingClientRect();
+      setChildren(tooltip, h('b', {}, nodes[index].key), h('div', {}, state.subtitle[index] || ''));
+      tooltip.style.left = `${event.clientX - rect.left + 14}px`;
+      tooltip.style.top = `${event.clientY - rect.top + 14}px`;
+    }
+    schedule();
+  });
+  surface.addEventListener('pointerleave', () => { hovered = -1; tooltip.hidden = true; schedule(); });
+
+  return {
+    applyView: schedule,
+    resize(w, hgt) {
+      const dpr = window.devicePixelRatio || 1;
+      width = w;
+      height = hgt;
+      canvas.width = Math.max(1, Math.round(w * dpr));
+      canvas.height = Math.max(1, Math.round(hgt * dpr));
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${hgt}px`;
+      schedule();
+    },
+    hitTest: nodeAt,
+    updateNodes: schedule,
+    updateSelection: schedule,
+    destroy() { cancelAnimationFrame(frame); clearTimeout(pulseTimer); },
+  };
+}
+
+/** A legend of step status colours. */
+function statusLegend() {
+  return h('div', { class: 'legend' }, Object.entries(STEP_STATUS_LABELS).map(([status, label]) =>
+    h('span', { class: `legend-item step-${status}` }, h('span', { class: 'dot' }), label)));
+}
+
+/* ======================================================================================
+ * 6. Pipelines list and pipeline page
+ * ==================================================================================== */
+
+let manifestInfo = null; // GET /api/pipelines, cached for the nav and the runs filter
+
+async function loadManifestInfo(scope) {
+  manifestInfo = await scope.api('/api/pipelines');
+  document.getElementById('manifest-path').textContent = manifestInfo.manifest ?? '';
+  return manifestInfo;
+}
+
+async function pipelinesPage(scope, root) {
+  root.append(pageHeader({ title: 'Pipelines', subtitle: 'The pipelines of the manifest this UI serves.' }), loadingView());
+  const info = await loadManifestInfo(scope);
+  root.lastChild.remove();
+  root.firstChild.querySelector('.subtitle').textContent = info.manifest;
+
+  const rows = info.pipelines.map((pipeline) => h('tr', { 'data-testid': 'pipeline-row', 'data-name': pipeline.name },
+    h('td', {}, h('a', { class: 'strong-link', href: `#/pipelines/${enc(pipeline.name)}` }, pipeline.name)),
+    h('td', { class: 'muted' }, pipeline.description || '—'),
+    h('td', { class: 'num' }, formatCount(pipeline.steps)),
+    h('td', {}, pipeline.presets.length ? h('span', { class: 'chips' }, pipeline.presets.map((p) => h('span', { class: 'chip' }, p))) : h('span', { class: 'muted' }, '—')),
+    h('td', { class: 'row-actions' },
+      h('a', { class: 'button small ghost', href: `#/runs?pipeline=${enc(pipeline.name)}` }, 'Runs'),
+      h('a', { class: 'button small', href: `#/launch/${enc(pipeline.name)}` }, 'Launch'))));
+  root.append(
+    card({
+      title: `Pipelines · ${info.pipelines.length}`,
+      body: info.pipelines.length
+        ? h('table', { class: 'table' },
+          h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Description'), h('th', { class: 'num' }, 'Steps'), h('th', {}, 'Presets'), h('th', {}))),
+          h('tbody', {}, rows))
+        : emptyState('No pipelines', 'The manifest declares no pipeline.'),
+    }),
+    modesCard(info.modes));
+}
+
+function modesCard(modes) {
+  return card({
+    title: `Modes · ${modes.length}`,
+    body: modes.length
+      ? h('table', { class: 'table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Mode'), h('th', {}, 'Description'), h('th', {}, 'Resources'))),
+        h('tbody', {}, modes.map((mode) => h('tr', {},
+          h('td', {}, h('b', {}, mode.name), mode.default ? h('span', { class: 'badge' }, 'default') : null),
+          h('td', { class: 'muted' }, mode.description || '—'),
+          h('td', {}, mode.resources.length ? h('span', { class: 'chips' }, mode.resources.map((r) => h('span', { class: 'chip mono' }, r))) : h('span', { class: 'muted' }, 'none'))))))
+      : emptyState('No modes', 'Steps that need no resources run without one.'),
+  });
+}
+
+/** "(string, integer) → string": a step's signature, for its DAG node. */
+function stepSignature(step) {
+  const inputs = (step.inputs ?? []).map((input) => `${input.type}${input.multiple ? '[]' : ''}${input.optional ? '?' : ''}`);
+  const outputs = (step.outputs ?? []).map((output) => output.type);
+  return `(${inputs.join(', ')}) → ${outputs.length ? outputs.join(', ') : '()'}`;
+}
+
+function stepTooltip(step) {
+  const lines = [step.key];
+  if (step.solid && step.solid !== step.key) lines.push(`solid: ${step.solid}`);
+  if (step.description) lines.push(step.description);
+  for (const input of step.inputs ?? []) lines.push(`in  ${input.name}: ${input.type}`);
+  for (const output of step.outputs ?? []) lines.push(`out ${output.name}: ${output.type}`);
+  return lines.join('\n');
+}
+
+async function pipelinePage(scope, root, name) {
+  root.classList.add('page-wide');
+  root.append(pageHeader({
+    eyebrow: 'Pipeline', title: name,
+    actions: [
+      h('a', { class: 'button ghost', href: `#/runs?pipeline=${enc(name)}` }, 'View runs'),
+      h('a', { class: 'button primary', href: `#/launch/${enc(name)}`, 'data-testid': 'launch-button' }, '▶ Launchpad'),
+    ],
+  }), loadingView());
+  const pipeline = await scope.api(`/api/pipelines/${enc(name)}`);
+  root.lastChild.remove();
+  if (pipeline.description) root.firstChild.querySelector('.page-heading').append(h('p', { class: 'subtitle' }, pipeline.description));
+
+  const byKey = new Map(pipeline.steps.map((step) => [step.key, step]));
+  const consumers = new Map(); // "step.output" -> ["step.input"]
+  for (const step of pipeline.steps) {
+    for (const input of step.inputs ?? []) {
+      for (const source of input.sources ?? []) {
+        const key = `${source.step}.${source.output}`;
+        if (!consumers.has(key)) consumers.set(key, []);
+        consumers.get(key).push(`${step.key}.${input.name}`);
+      }
+    }
+  }
+  const side = h('aside', { class: 'side-panel' });
+  const dag = createDag({
+    testid: 'dag',
+    nodes: pipeline.steps.map((step) => ({
+      key: step.key, upstream: step.upstream, title: step.key, tooltip: stepTooltip(step),
+      subtitle: `${step.solid && step.solid !== step.key ? `${step.solid} · ` : ''}${stepSignature(step)}`,
+    })),
+    onNodeClick: (key) => select(key),
+  });
+  scope.onDispose(() => dag.destroy());
+
+  function select(key) {
+    dag.setSelection(key ? [key] : []);
+    setChildren(side, key ? solidDetail(byKey.get(key), consumers, select) : pipelineOverview(pipeline));
+  }
+  select(null);
+  root.append(h('div', { class: 'split' }, card({ className: 'dag-card', body: dag.element }), side));
+}
+
+function pipelineOverview(pipeline) {
+  return h('div', { class: 'stack' },
+    card({
+      title: 'Overview',
+      body: h('div', { class: 'card-body' },
+        h('dl', { class: 'facts' },
+          h('dt', {}, 'Steps'), h('dd', {}, formatCount(pipeline.steps.length)),
+          h('dt', {}, 'Modes'), h('dd', {}, pipeline.modes.map((m) => m.name).join(', ') || '—'),
+          h('dt', {}, 'Presets'), h('dd', {}, pipeline.presets.map((p) => p.name).join(', ') || '—')),
+        h('p', { class: 'hint' }, 'Select a step in the graph to see its solid: inputs, outputs, config schema and resources.')),
+    }),
+    card({
+      title: 'Modes',
+      body: h('div', { class: 'card-body list' }, pipeline.modes.length ? pipeline.modes.map((mode) => h('div', { class: 'list-item' },
+        h('div', {}, h('b', {}, mode.name), mode.default ? h('span', { class: 'badge' }, 'default') : null),
+        mode.description ? h('div', { class: 'muted small' }, mode.description) : null,
+        mode.resources.length ? h('div', { class: 'chips' }, mode.resources.map((r) => h('span', { class: 'chip mono' }, r))) : null))
+        : h('p', { class: 'muted' }, 'No modes.')),
+    }),
+    card({
+      title: 'Presets',
+      body: h('div', { class: 'card-body list' }, pipeline.presets.length ? pipeline.presets.map((preset) => h('details', { class: 'list-item' },
+        h('summary', {}, h('b', {}, preset.name)),
+        h('pre', { class: 'code small' }, prettyJson(preset.config))))
+        : h('p', { class: 'muted' }, 'No presets.')),
+    }));
+}
+
+function solidDetail(step, consumers, select) {
+  const sourceLinks = (input) => (input.sources ?? []).map((source) =>
+    h('button', { class: 'link-button mono', onclick: () => select(source.step) }, `${source.step}.${source.output}`));
+  return card({
+    testid: 'solid-detail',
+    className: 'solid-detail',
+    title: step.key,
+    actions: iconButton('×', 'Close', () => select(null)),
+    body: h('div', { class: 'card-body stack' },
+      h('div', { class: 'chips' },
+        h('span', { class: 'chip' }, h('b', {}, 'solid'), ' ', step.solid),
+        step.version ? h('span', { class: 'chip' }, h('b', {}, 'version'), ' ', step.version) : null,
+        step.language ? h('span', { class: 'chip' }, h('b', {}, 'language'), ' ', step.language) : null,
+        Object.entries(step.tags ?? {}).map(([k, v]) => h('span', { class: 'chip' }, h('b', {}, k), '=', v))),
+      h('p', { class: 'description' }, step.description || h('span', { class: 'muted' }, 'No description.')),
+      section('Inputs', (step.inputs ?? []).length ? h('table', { class: 'table compact' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Type'), h('th', {}, 'From'))),
+        h('tbody', {}, step.inputs.map((input) => h('tr', { 'data-testid': 'solid-input' },
+          h('td', {}, h('b', { class: 'mono' }, input.name),
+            input.optional ? h('span', { class: 'badge' }, 'optional') : null,
+            input.multiple ? h('span', { class: 'badge' }, 'multiple') : null,
+            input.description ? h('div', { class: 'muted small' }, input.description) : null),
+          h('td', {}, h('span', { class: 'type' }, input.type)),
+          h('td', {}, sourceLinks(input).length ? sourceLinks(input) : h('span', { class: 'muted' }, '—'))))))
+        : h('p', { class: 'muted' }, 'No inputs.')),
+      section('Outputs', (step.outputs ?? []).length ? h('table', { class: 'table compact' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Type'), h('th', {}, 'To'))),
+        h('tbody', {}, step.outputs.map((output) => h('tr', { 'data-testid': 'solid-output' },
+          h('td', {}, h('b', { class: 'mono' }, output.name),
+            output.optional ? h('span', { class: 'badge' }, 'optional') : null,
+            output.description ? h('div', { class: 'muted small' }, output.description) : null),
+          h('td', {}, h('span', { class: 'type' }, output.type)),
+          h('td', { class: 'mono small' }, (consumers.get(`${step.key}.${output.name}`) ?? []).join(', ') || h('span', { class: 'muted' }, '—'))))))
+        : h('p', { class: 'muted' }, 'No outputs.')),
+      section('Config schema', configSchemaView(step.config_schema)),
+      step.config != null ? section('Config (manifest)', h('pre', { class: 'code small' }, prettyJson(step.config))) : null,
+      section('Resources', (step.resources ?? []).length
+        ? h('div', { class: 'chips' }, step.resources.map((r) => h('span', { class: 'chip' }, h('b', { class: 'mono' }, r.name), ' ', r.kind)))
+        : h('p', { class: 'muted' }, 'Needs no resources.'))),
+  });
+}
+
+function section(title, ...body) {
+  return h('div', { class: 'section' }, h('h3', {}, title), body);
+}
+
+/** A JSON Schema as a table of its properties (nested ones dotted), with the raw schema. */
+function configSchemaView(schema) {
+  if (!schema) return h('p', { class: 'muted' }, 'Takes no config.');
+  const rows = [];
+  flattenSchema(schema, '', rows, 0);
+  return h('div', { 'data-testid': 'config-schema' },
+    rows.length ? h('table', { class: 'table compact' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Key'), h('th', {}, 'Type'), h('th', {}, 'Default'))),
+      h('tbody', {}, rows.map((row) => h('tr', {},
+        h('td', {}, h('span', { class: 'mono' }, row.key), row.required ? h('span', { class: 'badge warn' }, 'required') : null,
+          row.description ? h('div', { class: 'muted small' }, row.description) : null),
+        h('td', {}, h('span', { class: 'type' }, row.type)),
+        h('td', { class: 'mono small' }, row.default === undefined ? '—' : JSON.stringify(row.default))))))
+      : null,
+    h('details', { class: 'raw' }, h('summary', {}, 'JSON Schema'), h('pre', { class: 'code small' }, prettyJson(schema))));
+}
+
+function flattenSchema(schema, prefix, rows, depth) {
+  const required = new Set(schema.required ?? []);
+  for (const [name, sub] of Object.entries(schema.properties ?? {})) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    rows.push({ key, type: schemaType(sub), default: sub?.default, description: sub?.description, required: required.has(name) });
+    if (sub?.properties && depth < 4) flattenSchema(sub, key, rows, depth + 1);
+  }
+}
+
+function schemaType(schema) {
+  if (!schema || typeof schema !== 'object') return 'any';
+  if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  const variants = schema.anyOf ?? schema.oneOf;
+  if (variants) return variants.map(schemaType).join(' | ');
+  const type = Array.isArray(schema.type) ? schema.type.join(' | ') : schema.type;
+  if (type === 'array') return `${schemaType(schema.items)}[]`;
+  return type ?? 'any';
+}
+
+/* ======================================================================================
+ * 7. Launchpad
+ * ==================================================================================== */
+
+/**
+ * Every key path of a JSON text and the line it is on ("solids.greet.config.name" -> 4),
+ * so a problem's key can be pointed at in the editor. A tolerant one-pass scan: it works
+ * on text that does not parse, too.
+ */
+function jsonKeyLines(text) {
+  const lines = new Map();
+  const stack = []; // {array: bool, key}
+  let line = 1;
+  let lastString = null;
+  let lastStringLine = 1;
+  const path = () => stack.map((frame) => frame.key).filter((k) => k != null).join('.');
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      try { lastString = JSON.parse(text.slice(i, j + 1)); } catch { lastString = text.slice(i + 1, j); }
+      lastStringLine = line;
+      i = j;
+    } else if (c === ':') {
+      const top = stack.at(-1);
+      if (top && !top.array && lastString != null) {
+        top.key = lastString;
+        lines.set(path(), lastStringLine);
+      }
+    } else if (c === '{' || c === '[') {
+      stack.push({ array: c === '[', key: c === '[' ? 0 : null });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack.at(-1);
+      if (top?.array) top.key++;
+    }
+  }
+  return lines;
+}
+
+/** The editor line a problem's key points at: the key itself, or its nearest parent. */
+function lineForKey(keyLines, key) {
+  if (!key) return null;
+  const parts = String(key).split('.');
+  for (let drop = 0; drop < Math.min(2, parts.length); drop++) {
+    for (let end = parts.length; end > drop; end--) {
+      const line = keyLines.get(parts.slice(drop, end).join('.'));
+      if (line) return line;
+    }
+  }
+  return null;
+}
+
+/** Where JSON.parse failed, as a line number, from V8's message ("... at position 42"). */
+function lineOfParseError(text, message) {
+  const lineMatch = /line (\d+)/.exec(message);
+  if (lineMatch) return Number(lineMatch[1]);
+  const positionMatch = /position (\d+)/.exec(message);
+  if (!positionMatch) return null;
+  const position = Number(positionMatch[1]);
+  let line = 1;
+  for (let i = 0; i < position && i < text.length; i++) if (text[i] === '\n') line++;
+  return line;
+}
+
+const EDITOR_LINE_HEIGHT = 20;
+
+/** A JSON textarea with line numbers and highlighted problem lines. */
+function createConfigEditor(onInput) {
+  const gutter = h('pre', { class: 'editor-gutter', 'aria-hidden': 'true' });
+  const marks = h('div', { class: 'editor-marks', 'aria-hidden': 'true' });
+  const textarea = h('textarea', {
+    class: 'editor-text', 'data-testid': 'config-editor', spellcheck: 'false', wrap: 'off',
+    autocapitalize: 'off', autocomplete: 'off', 'aria-label': 'Run config (JSON)',
+  });
+  const element = h('div', { class: 'editor' }, gutter, h('div', { class: 'editor-main' }, marks, textarea));
+  let lineCount = 0;
+  let marked = []; // [{line, message}]
+
+  function renderGutter() {
+    const count = textarea.value.split('\n').length;
+    if (count === lineCount) return;
+    lineCount = count;
+    gutter.textContent = Array.from({ length: count }, (_, i) => i + 1).join('\n');
+  }
+  function renderMarks() {
+    marks.replaceChildren(...marked.map(({ line, message }) =>
+      h('div', { class: 'editor-mark', title: message, style: { top: `${(line - 1) * EDITOR_LINE_HEIGHT + 10 - textarea.scrollTop}px` } })));
+    for (const number of gutter.querySelectorAll('.bad')) number.classList.remove('bad');
+  }
+  textarea.addEventListener('input', () => { renderGutter(); onInput(); });
+  textarea.addEventListener('scroll', () => { gutter.scrollTop = textarea.scrollTop; renderMarks(); });
+  textarea.addEventListener('keydown', (event) => {
+    // Tab indents instead of leaving the editor.
+    if (event.key !== 'Tab' || event.shiftKey) return;
+    event.preventDefault();
+    textarea.setRangeText('  ', textarea.selectionStart, textarea.selectionEnd, 'end');
+    textarea.dispatchEvent(new Event('input'));
+  });
+
+  return {
+    element,
+    textarea,
+    get text() { return textarea.value; },
+    set text(value) { textarea.value = value; renderGutter(); },
+    mark(lines) { marked = lines; renderMarks(); },
+    goToLine(line) {
+      const offsets = textarea.value.split('\n').slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
+      textarea.focus();
+      textarea.setSelectionRange(offsets, offsets);
+      textarea.scrollTop = Math.max(0, (line - 4) * EDITOR_LINE_HEIGHT);
+    },
+  };
+}
+
+/** "a=1, b=2" -> {a: "1", b: "2"}; throws on an entry without "=". */
+function parseTags(text) {
+  const tags = {};
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new Error(`\`${entry}\` is not KEY=VALUE`);
+    tags[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
+  }
+  return tags;
+}
+
+async function launchpadPage(scope, root, name) {
+  root.classList.add('page-wide');
+  root.append(pageHeader({
+    eyebrow: 'Launchpad', title: name,
+    actions: [h('a', { class: 'button ghost', href: `#/pipelines/${enc(name)}` }, 'Pipeline')],
+  }), loadingView());
+  const pipeline = await scope.api(`/api/pipelines/${enc(name)}`);
+  root.lastChild.remove();
+
+  const template = prettyJson(pipeline.config_template ?? {});
+  const defaultMode = pipeline.modes.find((m) => m.default) ?? pipeline.modes[0];
+  const modeSelect = h('select', { 'data-testid': 'mode-select', value: defaultMode?.name ?? '' },
+    pipeline.modes.length
+      ? pipeline.modes.map((mode) => h('option', { value: mode.name }, `${mode.name}${mode.default ? ' (default)' : ''}`))
+      : h('option', { value: '' }, '(no modes)'));
+  const presetSelect = h('select', { 'data-testid': 'preset-select' },
+    h('option', { value: '' }, 'None'),
+    pipeline.presets.map((preset) => h('option', { value: preset.name }, preset.name)));
+  const selectionInput = h('input', { 'data-testid': 'selection-input', type: 'text', placeholder: 'all steps · e.g. *salutation, hello_world+', spellcheck: 'false' });
+  const tagsInput = h('input', { 'data-testid': 'tags-input', type: 'text', placeholder: 'team=data, ticket=42', spellcheck: 'false' });
+  const editor = createConfigEditor(() => revalidate());
+  editor.text = template;
+  const problemsBox = h('div', { class: 'problems-box', 'data-testid': 'config-problems', hidden: true });
+  const verdict = h('div', { class: 'verdict' });
+  const submit = h('button', { class: 'button primary large', 'data-testid': 'launch-submit', disabled: true, onclick: launch }, '▶ Launch run');
+  const planBox = h('div', { class: 'card-body' }, h('p', { class: 'muted' }, 'Validating…'));
+  const modeBox = h('div', { class: 'card-body' });
+
+  let validation = 0; // the latest request; older answers are ignored
+  let problems = [];
+  let pending = true;
+
+  /** The launch request, or the local problems that stop one from being made. */
+  function buildRequest() {
+    const local = [];
+    let config = null;
+    if (editor.text.trim()) {
+      try {
+        config = JSON.parse(editor.text);
+        if (typeof config !== 'object' || Array.isArray(config) || config === null) {
+          local.push({ key: 'config', message: 'the run config must be a JSON object', line: 1 });
+        }
+      } catch (error) {
+        local.push({ key: 'config', message: `invalid JSON: ${error.message}`, line: lineOfParseError(editor.text, error.message) });
+      }
+    }
+    let tags = null;
+    try {
+      tags = tagsInput.value.trim() ? parseTags(tagsInput.value) : null;
+    } catch (error) {
+      local.push({ key: 'tags', message: error.message });
+    }
+    const request = {
+      pipeline: name, mode: modeSelect.value || null, preset: presetSelect.value || null, config,
+      selection: selectionInput.value.trim() || null, tags,
+    };
+    return { request, local };
+  }
+
+  const validateLater = debounce(validate, 300);
+  function revalidate() {
+    // Bad JSON is reported at once, without asking the server.
+    const { local } = buildRequest();
+    pending = true;
+    if (local.length) {
+      validateLater.cancel();
+      validation++;
+      showProblems(local, null);
+      return;
+    }
+    renderVerdict();
+    validateLater();
+  }
+
+  async function validate() {
+    const { request, local } = buildRequest();
+    if (local.length) return showProblems(local, null);
+    const ticket = ++validation;
+    try {
+      const answer = await scope.api(`/api/pipelines/${enc(name)}/validate`, { method: 'POST', body: request });
+      if (ticket !== validation) return;
+      clearError('validate');
+      showProblems(answer.ok ? [] : answer.problems ?? [], answer.ok ? answer.steps ?? [] : null);
+    } catch (error) {
+      if (ticket !== validation || isAbort(error)) return;
+      if (error.kind === 'network') showError(error, 'validate');
+      showProblems(error.problems.length ? error.problems : [{ key: error.kind, message: error.message }], null);
+    }
+  }
+
+  function showProblems(list, steps) {
+    pending = false;
+    const keyLines = jsonKeyLines(editor.text);
+    problems = list.map((problem) => ({ ...problem, editorLine: problem.line && problem.key === 'config' ? problem.line : lineForKey(keyLines, problem.key) }));
+    problemsBox.hidden = problems.length === 0;
+    setChildren(problemsBox, problems.length
+      ? [h('div', { class: 'problems-title' }, `${problems.length} problem${problems.length === 1 ? '' : 's'}`),
+        problemList(problems, { onPick: (p) => p.editorLine && editor.goToLine(p.editorLine) })]
+      : []);
+    editor.mark(problems.filter((p) => p.editorLine).map((p) => ({ line: p.editorLine, message: `${p.key}: ${p.message}` })));
+    renderPlan(steps);
+    renderVerdict();
+  }
+
+  function renderVerdict() {
+    submit.disabled = pending || problems.length > 0;
+    verdict.className = `verdict ${pending ? 'pending' : problems.length ? 'bad' : 'good'}`;
+    verdict.textContent = pending ? 'Validating…' : problems.length ? 'Fix the problems above to launch.' : 'The run config is valid.';
+  }
+
+  function renderPlan(steps) {
+    if (!steps) {
+      setChildren(planBox, h('p', { class: 'muted' }, 'No plan while the config has problems.'));
+      return;
+    }
+    const shown = steps.slice(0, 300);
+    setChildren(planBox, 
+      h('p', {}, h('b', {}, formatCount(steps.length)), ` of ${formatCount(pipeline.steps.length)} steps will run, in this order:`),
+      h('ol', { class: 'plan-list' }, shown.map((key) => h('li', { class: 'mono' }, key))),
+      steps.length > shown.length ? h('p', { class: 'muted' }, `… and ${formatCount(steps.length - shown.length)} more`) : null);
+  }
+
+  function renderMode() {
+    const mode = pipeline.modes.find((m) => m.name === modeSelect.value);
+    setChildren(modeBox, mode
+      ? h('div', { class: 'stack' },
+        h('div', { class: 'muted' }, mode.description || 'No description.'),
+        h('div', { class: 'chips' }, mode.resources.length ? mode.resources.map((r) => h('span', { class: 'chip mono' }, r)) : h('span', { class: 'muted' }, 'Binds no resources.')))
+      : h('p', { class: 'muted' }, 'The manifest declares no mode.'));
+  }
+
+  async function launch() {
+    const { request, local } = buildRequest();
+    if (local.length) return showProblems(local, null);
+    submit.disabled = true;
+    submit.textContent = 'Launching…';
+    try {
+      const answer = await scope.api('/api/runs', { method: 'POST', body: request });
+      location.hash = `#/runs/${enc(answer.run.id)}`;
+    } catch (error) {
+      if (isAbort(error)) return;
+      showError(error);
+      if (error.problems.length) showProblems(error.problems, null);
+      submit.textContent = '▶ Launch run';
+      renderVerdict();
+    }
+  }
+
+  presetSelect.addEventListener('change', () => {
+    const preset = pipeline.presets.find((p) => p.name === presetSelect.value);
+    editor.text = preset ? prettyJson(preset.config ?? {}) : template;
+    // The request's mode overrides the config's: follow a preset that names one.
+    const presetMode = preset?.config?.mode;
+    if (presetMode && pipeline.modes.some((m) => m.name === presetMode)) { modeSelect.value = presetMode; renderMode(); }
+    revalidate();
+  });
+  modeSelect.addEventListener('change', () => { renderMode(); revalidate(); });
+  selectionInput.addEventListener('input', revalidate);
+  tagsInput.addEventListener('input', revalidate);
+
+  const field = (label, control, hint) => h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control, hint ? h('span', { class: 'field-hint' }, hint) : null);
+  root.append(h('div', { class: 'split launch-split' },
+    card({
+      title: 'Run config',
+      actions: [
+        h('button', { class: 'button small ghost', onclick: () => { try { editor.text = prettyJson(JSON.parse(editor.text)); revalidate(); } catch { /* the problem is shown already */ } } }, 'Format'),
+        h('button', { class: 'button small ghost', onclick: () => { presetSelect.value = ''; editor.text = template; revalidate(); } }, 'Reset'),
+      ],
+      body: h('div', { class: 'card-body stack' },
+        h('div', { class: 'form-row' },
+          field('Mode', modeSelect),
+          field('Preset', presetSelect),
+          field('Step selection', selectionInput),
+          field('Tags', tagsInput)),
+        editor.element,
+        problemsBox,
+        h('div', { class: 'launch-bar' }, verdict, submit)),
+    }),
+    h('aside', { class: 'side-panel stack' },
+      card({ title: 'Plan', body: planBox }),
+      card({ title: 'Mode', body: modeBox }),
+      card({
+        title: 'Config schemas',
+        body: h('div', { class: 'card-body list' }, pipeline.steps.filter((s) => s.config_schema).slice(0, 200).map((step) =>
+          h('details', { class: 'list-item' }, h('summary', {}, h('span', { class: 'mono' }, step.key)), configSchemaView(step.config_schema))),
+        pipeline.steps.some((s) => s.config_schema) ? null : h('p', { class: 'muted' }, 'No step takes config.')),
+      }))));
+  renderMode();
+  revalidate();
+}
+
+/* ======================================================================================
+ * 8. Runs list
+ * ==================================================================================== */
+
+async function runsPage(scope, root, params) {
+  root.append(pageHeader({ title: 'Runs', subtitle: 'Every run in the store, newest first. Updates live.' }));
+  const filters = {
+    pipeline: params.get('pipeline') ?? '', status: params.get('status') ?? '',
+    tag: params.get('tag') ?? '', since: params.get('since') ?? '',
+  };
+  const pipelineSelect = h('select', { 'data-testid': 'filter-pipeline' }, h('option', { value: '' }, 'All pipelines'));
+  const statusSelect = h('select', { 'data-testid': 'filter-status', value: filters.status },
+    h('option', { value: '' }, 'All statuses'), RUN_STATUSES.map((s) => h('option', { value: s }, s)));
+  const tagInput = h('input', { 'data-testid': 'filter-tag', type: 'text', placeholder: 'key=value', value: filters.tag, spellcheck: 'false' });
+  const sinceInput = h('input', { 'data-testid': 'filter-since', type: 'datetime-local', value: filters.since });
+  const tbody = h('tbody');
+  const footer = h('div', { class: 'table-footer' });
+  const liveDot = h('span', { class: 'live-indicator', title: 'Refreshes every second' }, h('span', { class: 'dot' }), 'Live');
+  let firstPage = [];
+  let older = []; // pages loaded with "Older runs", kept while the first page refreshes
+  let next = null;
+  let lastSignature = '';
+  let inFlight = false;
+
+  function setPipelineOptions(names) {
+    const all = [...new Set([...names, filters.pipeline].filter(Boolean))];
+    setChildren(pipelineSelect, h('option', { value: '' }, 'All pipelines'), all.map((n) => h('option', { value: n }, n)));
+    pipelineSelect.value = filters.pipeline;
+  }
+  setPipelineOptions([]);
+  (manifestInfo ? Promise.resolve(manifestInfo) : loadManifestInfo(scope))
+    .then((info) => setPipelineOptions(info.pipelines.map((p) => p.name)))
+    .catch((error) => showError(error, 'pipelines'));
+
+  function requestParams(before = null) {
+    const since = filters.since ? new Date(filters.since).getTime() * 1000 : null;
+    // "a=1, b=2" filters by both tags; an entry still being typed (no "=") is left out.
+    const tags = filters.tag.split(',').map((t) => t.trim()).filter((t) => t.indexOf('=') > 0);
+    return query({
+      pipeline: filters.pipeline, status: filters.status, tag: tags,
+      since: Number.isFinite(since) ? since : null, limit: 50, before,
+    });
+  }
+
+  let ticket = 0; // answers to requests made before the filters changed are dropped
+  async function refresh(force = false) {
+    if (inFlight && !force) return;
+    inFlight = true;
+    const mine = ++ticket;
+    try {
+      const answer = await scope.api(`/api/runs${requestParams()}`);
+      if (mine !== ticket) return;
+      clearError('runs');
+      firstPage = answer.runs;
+      if (!older.length) next = answer.next;
+      render();
+    } catch (error) {
+      if (mine === ticket) showError(error, 'runs');
+    } finally {
+      if (mine === ticket) inFlight = false;
+    }
+  }
+
+  async function loadOlder() {
+    const mine = ticket;
+    try {
+      const answer = await scope.api(`/api/runs${requestParams(next)}`);
+      if (mine !== ticket) return;
+      older = older.concat(answer.runs);
+      next = answer.next;
+      render();
+    } catch (error) {
+      showError(error, 'runs');
+    }
+  }
+
+  function render() {
+    const seen = new Set(firstPage.map((r) => r.id));
+    const runs = firstPage.concat(older.filter((r) => !seen.has(r.id)));
+    const live = runs.some((r) => isLiveStatus(runStatusOf(r)));
+    // Rebuild only when something changed (or a live run's clock moved).
+    const signature = JSON.stringify(runs.map((r) => [r.id, r.status, r.ended_at])) + (live ? Date.now() : '');
+    if (signature === lastSignature) return;
+    lastSignature = signature;
+    tbody.replaceChildren(...runs.map(runRow));
+    if (!runs.length) tbody.append(h('tr', {}, h('td', { colspan: 6 }, emptyState('No runs match', 'Launch a pipeline from its launchpad, or change the filters.', h('a', { class: 'button', href: '#/pipelines' }, 'Pipelines')))));
+    setChildren(footer, 
+      h('span', { class: 'muted' }, `${formatCount(runs.length)} run${runs.length === 1 ? '' : 's'} shown`),
+      next ? h('button', { class: 'button small', onclick: loadOlder }, 'Older runs') : null);
+  }
+
+  function onFilterChange() {
+    filters.pipeline = pipelineSelect.value;
+    filters.status = statusSelect.value;
+    filters.tag = tagInput.value;
+    filters.since = sinceInput.value;
+    older = [];
+    next = null;
+    lastSignature = '';
+    // Keep the filters in the address, without a navigation.
+    history.replaceState(null, '', `#/runs${query(filters)}`);
+    refresh(true);
+  }
+  pipelineSelect.addEventListener('change', onFilterChange);
+  statusSelect.addEventListener('change', onFilterChange);
+  sinceInput.addEventListener('change', onFilterChange);
+  tagInput.addEventListener('input', debounce(onFilterChange, 300));
+
+  root.firstChild.querySelector('.title-row').append(liveDot);
+  root.append(card({
+    body: [
+      h('div', { class: 'filters' },
+        h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Pipeline'), pipelineSelect),
+        h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Status'), statusSelect),
+        h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Tag'), tagInput),
+        h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Created since'), sinceInput)),
+      h('table', { class: 'table runs-table', 'data-testid': 'runs-table' },
+        h('thead', {}, h('tr', {}, ['Run', 'Pipeline', 'Status', 'Created', 'Duration', 'Tags'].map((t) => h('th', {}, t)))),
+        tbody),
+      footer,
+    ],
+  }));
+  await refresh();
+  scope.every(1000, refresh);
+}
+
+function runDuration(run) {
+  const status = runStatusOf(run);
+  if (!run.started_at) return null;
+  return (run.ended_at ?? (isLiveStatus(status) ? nowUs() : null)) - run.started_at;
+}
+
+function runRow(run) {
+  const status = runStatusOf(run);
+  const href = `#/runs/${enc(run.id)}`;
+  const duration = runDuration(run);
+  return h('tr', {
+    class: 'clickable', 'data-testid': 'run-row', 'data-run': run.id, 'data-status': status,
+    onclick: (event) => { if (!event.target.closest('a')) location.hash = href; },
+  },
+  h('td', {},
+    h('a', { class: 'mono strong-link', href, title: run.id }, run.id),
+    run.parent_run ? h('div', { class: 'lineage' }, '↻ re-execution of ', h('a', { class: 'mono', href: `#/runs/${enc(run.parent_run)}` }, run.parent_run)) : null,
+    run.step_selection ? h('div', { class: 'lineage' }, 'selection: ', h('code', {}, truncate(run.step_selection, 40))) : null),
+  h('td', { class: 'strong' }, run.pipeline),
+  h('td', {}, runStatusPill(status)),
+  h('td', { class: 'nowrap' }, formatTime(run.created_at)),
+  h('td', { class: 'nowrap mono' }, duration == null ? '—' : formatDuration(duration)),
+  h('td', {}, tagChips(run.tags)));
+}
+
+/* ======================================================================================
+ * 9. Run page
+ * ==================================================================================== */
+
+async function runPage(scope, root, runId) {
+  root.classList.add('page-wide');
+  root.append(loadingView('Loading run…'));
+  // The log's last page is fetched while the summary is: both are on the way to the first paint.
+  let summary = null;
+  let ready = false; // set once the page is built; the stream may end before that
+  let endSeen = false;
+  let refreshing = false;
+  const summaryRequest = scope.api(`/api/runs/${enc(runId)}`);
+  const log = createEventLog({
+    scope, runId, onStepClick: (key) => panel.open(key),
+    onEnd: () => { endSeen = true; if (ready) refreshSummary(); },
+    totals: () => summary,
+  });
+  scope.onDispose(() => log.destroy());
+  summary = await summaryRequest;
+  root.replaceChildren();
+
+  const run = () => summary.run;
+  const steps = new Map(); // key -> step summary
+  const indexSteps = () => { steps.clear(); for (const step of summary.steps) steps.set(step.key, step); };
+  indexSteps();
+  let graph = null; // the pipeline's steps, when GET /api/pipelines/NAME answers
+  let selected = new Set();
+  let dag = null;
+
+  const header = createRunHeader({
+    onCancel: () => act(`/api/runs/${enc(runId)}/cancel`, null, false),
+    onReexecute: (how) => act(`/api/runs/${enc(runId)}/reexecute`, how === 'steps'
+      ? { how, steps: [...selected].join(',') } : { how, steps: null }, true),
+    onClearSelection: () => setSelection(new Set()),
+  });
+  const dagBody = h('div', { class: 'run-dag-body' }, loadingView('Loading the graph…'));
+  const gantt = createGantt({ onStepClick: (key) => panel.open(key) });
+  const panel = createStepPanel({
+    scope, runId, stepOf: (key) => steps.get(key), graphStepOf: (key) => graph?.get(key),
+    onShowLogs: (key) => log.filterStep(key),
+  });
+  scope.onDispose(() => { gantt.destroy(); dag?.destroy(); });
+
+  root.append(
+    header.element,
+    h('div', { class: 'run-grid' },
+      card({ title: 'Graph', className: 'run-dag-card', actions: statusLegend(), body: dagBody }),
+      card({ title: 'Timeline', className: 'run-gantt-card', body: gantt.element })),
+    card({ title: 'Event log', className: 'run-log-card', body: log.element }),
+    panel.element);
+
+  async function act(path, body, navigate) {
+    try {
+      const answer = await scope.api(path, { method: 'POST', body: body ?? undefined });
+      if (navigate) location.hash = `#/runs/${enc(answer.run.id)}`;
+      else refreshSummary();
+    } catch (error) {
+      showError(error, 'action');
+    }
+  }
+
+  function setSelection(keys) {
+    selected = keys;
+    dag?.setSelection(selected);
+    header.update(summary, graph, selected);
+  }
+
+  function onNodeClick(key, { additive }) {
+    const next = new Set(additive ? selected : []);
+    if (additive && next.has(key)) next.delete(key); else next.add(key);
+    setSelection(next);
+    if (!additive) panel.open(key);
+  }
+
+  const statusOf = (key) => steps.get(key)?.status ?? 'pending';
+  const subtitleOf = (key) => {
+    const step = steps.get(key);
+    if (!step) return graph?.get(key) ? stepSignature(graph.get(key)) : 'not reached';
+    const end = step.end ?? (step.status === 'running' ? nowUs() : null);
+    const timing = step.start != null && end != null ? ` · ${formatDuration(end - step.start)}` : '';
+    const attempts = step.attempts.length > 1 ? ` · ${step.attempts.length} attempts` : '';
+    return `${STEP_STATUS_LABELS[step.status] ?? step.status}${timing}${attempts}`;
+  };
+
+  function buildDag(graphSteps, notice) {
+    const known = new Set(graphSteps.map((s) => s.key));
+    const nodes = graphSteps.map((step) => ({ key: step.key, upstream: step.upstream, title: step.key, tooltip: stepTooltip(step) }));
+    // Steps the run names that the manifest no longer has still get a node.
+    for (const step of summary.steps) if (!known.has(step.key)) nodes.push({ key: step.key, upstream: [], title: step.key });
+    for (const node of nodes) { node.status = statusOf(node.key); node.subtitle = subtitleOf(node.key); }
+    dag = createDag({ nodes, testid: 'run-dag', onNodeClick });
+    setChildren(dagBody, dag.element, notice ? h('div', { class: 'dag-notice' }, notice) : null);
+    dag.setSelection(selected);
+    header.update(summary, graph, selected);
+  }
+
+  scope.api(`/api/pipelines/${enc(run().pipeline)}`)
+    .then((pipeline) => {
+      graph = new Map(pipeline.steps.map((s) => [s.key, s]));
+      buildDag(pipeline.steps, null);
+      log.setStepKeys([...new Set([...graph.keys(), ...steps.keys()])]);
+    })
+    .catch((error) => {
+      if (isAbort(error)) return;
+      // Without the pipeline (renamed, or its manifest broken) the run's steps are still drawn.
+      buildDag([], `The pipeline's graph is unavailable (${error.message}); showing the run's steps without wiring.`);
+    });
+
+  async function refreshSummary() {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      summary = await scope.api(`/api/runs/${enc(runId)}`);
+      clearError('summary');
+      indexSteps();
+      render();
+    } catch (error) {
+      showError(error, 'summary');
+    } finally {
+      refreshing = false;
+    }
+  }
+
+  function render() {
+    header.update(summary, graph, selected);
+    gantt.update(summary);
+    dag?.update(statusOf, subtitleOf);
+    panel.refresh();
+    log.refreshInfo();
+    log.setStepKeys([...new Set([...(graph?.keys() ?? []), ...steps.keys()])]);
+  }
+  render();
+  ready = true;
+  if (endSeen) refreshSummary();
+  // The summary of a live run is refreshed once a second, never per event.
+  scope.every(1000, () => { if (isLiveStatus(runStatusOf(run()))) refreshSummary(); });
+  const onKey = (event) => { if (event.key === 'Escape') panel.close(); };
+  document.addEventListener('keydown', onKey);
+  scope.onDispose(() => document.removeEventListener('keydown', onKey));
+}
+
+function createRunHeader({ onCancel, onReexecute, onClearSelection }) {
+  const statusSlot = h('span');
+  const facts = h('dl', { class: 'facts run-facts' });
+  const progress = h('div', { class: 'progress' });
+  const counts = h('div', { class: 'step-counts' });
+  const cancel = h('button', { class: 'button danger', 'data-testid': 'cancel-run', hidden: true, onclick: onCancel }, '■ Cancel');
+  const all = h('button', { class: 'button', 'data-testid': 'reexecute-all', onclick: () => onReexecute('all') }, '↻ Re-execute all');
+  const fromFailure = h('button', { class: 'button', 'data-testid': 'reexecute-failure', disabled: true, onclick: () => onReexecute('from_failure') }, '↻ From failure');
+  const selectedButton = h('button', { class: 'button', 'data-testid': 'reexecute-selected', disabled: true, onclick: () => onReexecute('steps') }, '↻ Selected (0)');
+  const clearSelection = h('button', { class: 'link-button small', hidden: true, onclick: onClearSelection }, 'clear selection');
+  const title = h('span', { class: 'run-title' }, 'Run ', h('span', { class: 'mono' }, ''));
+  const element = h('div', { class: 'run-header card' },
+    h('div', { class: 'run-header-top' },
+      h('div', { class: 'page-heading' },
+        h('div', { class: 'eyebrow' }, 'Run'),
+        h('div', { class: 'title-row' }, h('h1', { 'data-testid': 'page-title' }, title), statusSlot)),
+      h('div', { class: 'page-actions' }, cancel, all, fromFailure, h('span', { class: 'with-aside' }, selectedButton, clearSelection))),
+    facts, h('div', { class: 'progress-row' }, progress, counts));
+  let lastStatus = '';
+
+  function update(summary, graph, selected) {
+    const run = summary.run;
+    const status = runStatusOf(run);
+    const live = isLiveStatus(status);
+    title.lastChild.textContent = run.id;
+    document.title = `Run ${run.id.slice(-8)} · ${status} · weft`;
+    if (status !== lastStatus) {
+      setChildren(statusSlot, runStatusPill(status, 'run-status'));
+      lastStatus = status;
+    }
+    const notSucceeded = summary.steps.some((s) => s.status !== 'succeeded' && s.status !== 'reused')
+      || status !== 'SUCCESS' || (graph && graph.size > summary.steps.length);
+    cancel.hidden = !live;
+    fromFailure.disabled = live || !notSucceeded;
+    selectedButton.disabled = selected.size === 0;
+    selectedButton.textContent = `↻ Selected (${selected.size})`;
+    selectedButton.title = selected.size ? [...selected].join(', ') : 'Click steps in the graph (Ctrl/⌘-click for more) to select them';
+    clearSelection.hidden = selected.size === 0;
+
+    const duration = runDuration(run);
+    const fact = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
+    facts.replaceChildren(
+      ...fact('Pipeline', h('a', { href: `#/pipelines/${enc(run.pipeline)}` }, run.pipeline)),
+      ...fact('Created', formatTime(run.created_at)),
+      ...fact('Started', formatTime(run.started_at)),
+      ...fact('Ended', run.ended_at ? formatTime(run.ended_at) : live ? h('span', { class: 'muted' }, 'running…') : '—'),
+      ...fact('Duration', h('span', { class: 'mono' }, duration == null ? '—' : formatDuration(duration))),
+      ...(run.run_config?.mode ? fact('Mode', run.run_config.mode) : []),
+      ...(run.step_selection ? fact('Selection', h('code', {}, run.step_selection)) : []),
+      ...(run.parent_run ? fact('Parent run', h('a', { class: 'mono', 'data-testid': 'parent-run-link', href: `#/runs/${enc(run.parent_run)}` }, run.parent_run)) : []),
+      ...(run.root_run && run.root_run !== run.parent_run ? fact('Root run', h('a', { class: 'mono', href: `#/runs/${enc(run.root_run)}` }, run.root_run)) : []),
+      ...fact('Tags', tagChips(run.tags)),
+      ...fact('Events', `${formatCount(summary.events)} · ${formatCount(summary.log_lines)} log lines`));
+
+    // A bar of the steps by status, over every step of the pipeline when it is known.
+    const tally = {};
+    for (const step of summary.steps) tally[step.status] = (tally[step.status] ?? 0) + 1;
+    const total = Math.max(graph?.size ?? 0, summary.steps.length, 1);
+    const reached = summary.steps.length;
+    if (graph && graph.size > reached) tally.pending = (tally.pending ?? 0) + graph.size - reached;
+    const order = ['succeeded', 'reused', 'failed', 'running', 'up_for_retry', 'skipped', 'canceled', 'pending'];
+    progress.replaceChildren(...order.filter((s) => tally[s]).map((s) =>
+      h('span', { class: `progress-part step-${s}`, style: { width: `${(tally[s] / total) * 100}%` }, title: `${tally[s]} ${s}` })));
+    counts.replaceChildren(...order.filter((s) => tally[s]).map((s) => h('span', { class: `count step-${s}` }, h('span', { class: 'dot' }), `${formatCount(tally[s])} ${STEP_STATUS_LABELS[s].toLowerCase()}`)));
+  }
+  return { element, update };
+}
+
+/* ---- Gantt: one row per step, one bar per attempt, on a shared time axis ---------- */
+
+const GANTT_ROW_HEIGHT = 26;
+
+/** Round step sizes for a time axis: 1, 2, 5 × 10^k µs. */
+function niceStep(rough) {
+  const power = 10 ** Math.floor(Math.log10(Math.max(rough, 1)));
+  for (const m of [1, 2, 5, 10]) if (m * power >= rough) return m * power;
+  return 10 * power;
+}
+
+function createGantt({ onStepClick }) {
+  let rows = [];
+  let origin = 0;
+  let span = 1;
+  let clock = 0; // "now" for bars still running, fixed per render
+  const axis = h('div', { class: 'gantt-axis' });
+  const head = h('div', { class: 'gantt-head' }, h('div', { class: 'gantt-label' }, 'Step'), axis);
+  const list = new VirtualList({ rowHeight: GANTT_ROW_HEIGHT, className: 'gantt-rows', renderRow: (i) => ganttRow(rows[i]) });
+  const empty = h('div', { class: 'gantt-empty' }, emptyState('No step has started yet'));
+  const element = h('div', { class: 'gantt', 'data-testid': 'gantt' }, head, list.element, empty);
+  list.element.addEventListener('click', (event) => {
+    const row = event.target.closest('[data-step]');
+    if (row) onStepClick(row.dataset.step);
+  });
+  const resizeObserver = new ResizeObserver(() => renderAxis());
+  resizeObserver.observe(axis);
+
+  const percent = (us) => `${((us - origin) / span) * 100}%`;
+
+  function ganttRow(step) {
+    const bars = [];
+    const attempts = step.attempts ?? [];
+    attempts.forEach((attempt, i) => {
+      const end = attempt.end ?? clock;
+      bars.push(h('div', {
+        class: `gantt-bar step-${attempt.status}`, 'data-testid': 'gantt-bar', 'data-attempt': attempt.attempt, 'data-status': attempt.status,
+        style: { left: percent(attempt.start), width: `${Math.max(0, ((end - attempt.start) / span) * 100)}%` },
+        title: `${step.key} · attempt ${attempt.attempt} · ${STEP_STATUS_LABELS[attempt.status] ?? attempt.status} · ${formatDuration(end - attempt.start)}${attempt.error ? `\n${attempt.error.kind}: ${attempt.error.message}` : ''}`,
+      }));
+      // The wait before a retry, as a dashed line between attempts.
+      const following = attempts[i + 1];
+      if (attempt.end != null && (following || step.status === 'up_for_retry')) {
+        const waitEnd = following ? following.start : clock;
+        bars.push(h('div', { class: 'gantt-wait', style: { left: percent(attempt.end), width: `${Math.max(0, ((waitEnd - attempt.end) / span) * 100)}%` } }));
+      }
+    });
+    if (!attempts.length && step.start != null) {
+      // Skipped, reused or canceled without running: a marker where it happened.
+      bars.push(h('div', { class: `gantt-marker step-${step.status}`, style: { left: percent(step.start) }, title: `${step.key} · ${STEP_STATUS_LABELS[step.status]}` }));
+    }
+    const end = step.end ?? (step.status === 'running' ? clock : null);
+    return h('div', { class: 'gantt-row', 'data-testid': 'gantt-row', 'data-step': step.key, 'data-status': step.status },
+      h('div', { class: 'gantt-label', title: step.key }, h('span', { class: `dot step-${step.status}` }), h('span', { class: 'gantt-name' }, step.key),
+        h('span', { class: 'gantt-time' }, step.start != null && end != null ? formatDuration(end - step.start) : '')),
+      h('div', { class: 'gantt-track' }, bars));
+  }
+
+  function renderAxis() {
+    const width = axis.clientWidth;
+    if (!width) return;
+    const step = niceStep(span / Math.max(1, width / 90));
+    const ticks = [];
+    for (let offset = 0; offset <= span; offset += step) {
+      ticks.push(h('span', { class: 'gantt-tick', style: { left: `${(offset / span) * 100}%` } }, offset === 0 ? '0' : formatDuration(offset)));
+    }
+    axis.replaceChildren(...ticks);
+    element.style.setProperty('--tick', `${(step / span) * width}px`);
+    // The rows scroll and the head does not: line them up past the scrollbar.
+    head.style.paddingRight = `${list.element.offsetWidth - list.element.clientWidth}px`;
+  }
+
+  return {
+    element,
+    update(summary) {
+      const run = summary.run;
+      clock = nowUs();
+      rows = summary.steps.filter((s) => s.start != null || s.attempts?.length);
+      // In order of start; the API lists steps in order of first event, nearly that already.
+      rows.sort((a, b) => (a.start ?? Infinity) - (b.start ?? Infinity));
+      let first = Infinity;
+      let last = -Infinity;
+      for (const step of rows) {
+        first = Math.min(first, step.start ?? Infinity);
+        last = Math.max(last, step.end ?? step.start ?? -Infinity);
+        for (const attempt of step.attempts ?? []) last = Math.max(last, attempt.end ?? clock);
+      }
+      origin = run.started_at ?? (Number.isFinite(first) ? first : clock);
+      const finish = run.ended_at ?? (isLiveStatus(runStatusOf(run)) ? clock : last);
+      span = Math.max(1000, Math.max(finish, last) - origin);
+      empty.hidden = rows.length > 0;
+      list.setCount(rows.length);
+      renderAxis();
+    },
+    destroy() { list.destroy(); resizeObserver.disconnect(); },
+  };
+}
+
+/* ---- Event log: newest page first, older pages on scroll-up, live tail by SSE ------ */
+
+const LOG_ROW_HEIGHT = 28;
+const LOG_PAGE = 200;
+const LOG_MAX_IN_MEMORY = 20000; // beyond this, the oldest are dropped while tailing (re-paged on scroll-up)
+
+const EVENT_TYPES = {
+  run_started: ['RUN_STARTED', 'info'], run_succeeded: ['RUN_SUCCESS', 'success'], run_failed: ['RUN_FAILURE', 'error'],
+  run_canceled: ['RUN_CANCELED', 'muted'], run_interrupted: ['RUN_INTERRUPTED', 'warning'],
+  step_started: ['STEP_START', 'info'], step_output: ['STEP_OUTPUT', 'neutral'], step_succeeded: ['STEP_SUCCESS', 'success'],
+  step_failed: ['STEP_FAILURE', 'error'], step_retry: ['STEP_RETRY', 'warning'], step_skipped: ['STEP_SKIPPED', 'muted'],
+  step_canceled: ['STEP_CANCELED', 'muted'], step_reused: ['STEP_REUSED', 'teal'], log: ['LOG', 'neutral'],
+  expectation: ['EXPECTATION', 'neutral'], materialization: ['MATERIALIZATION', 'accent'], compute_logs: ['COMPUTE_LOGS', 'neutral'],
+};
+
+const errorLine = (error) => (error ? `${error.kind}: ${error.message}` : 'unknown error');
+
+/** One line saying what an event is. */
+function eventMessage(event) {
+  switch (event.event) {
+    case 'run_started': return `Run of ${event.pipeline} started`;
+    case 'run_succeeded': return `Run succeeded in ${formatDuration(event.duration_us)}`;
+    case 'run_failed': return `Run failed after ${formatDuration(event.duration_us)}: ${event.message}`;
+    case 'run_canceled': return `Run canceled after ${formatDuration(event.duration_us)}`;
+    case 'run_interrupted': return `Run interrupted: ${event.message}`;
+    case 'step_started': return `Attempt ${event.attempt} started`;
+    case 'step_output': return `Output ${event.output}: ${event.value_type} = ${event.preview} (${formatBytes(event.size)})`;
+    case 'step_succeeded': return `Succeeded in ${formatDuration(event.duration_us)}`;
+    case 'step_failed': return `Failed after ${formatDuration(event.duration_us)}: ${errorLine(event.error)}`;
+    case 'step_retry': return `Attempt ${event.attempt} failed (${errorLine(event.error)}); retrying in ${formatDuration(event.delay_us)}`;
+    case 'step_skipped': return `Skipped: ${event.reason}`;
+    case 'step_canceled': return `Canceled: ${event.reason}`;
+    case 'step_reused': return `Reused the outputs of run ${event.from_run}: ${event.reason}`;
+    case 'log': return event.message;
+    case 'expectation': return `${event.success ? '✓ passed' : '✗ failed'}: ${event.label}${event.description ? ` — ${event.description}` : ''}`;
+    case 'materialization': return `Materialized ${event.asset_key}${event.description ? ` — ${event.description}` : ''}`;
+    case 'compute_logs': return `Attempt ${event.attempt}: stdout ${formatBytes(event.stdout_bytes)}, stderr ${formatBytes(event.stderr_bytes)}`;
+    default: return JSON.stringify(event);
+  }
+}
+
+/** The text with its first case-insensitive match of `needle` marked. */
+function highlight(text, needle) {
+  const at = needle ? text.toLowerCase().indexOf(needle.toLowerCase()) : -1;
+  if (at < 0) return text;
+  return [text.slice(0, at), h('mark', {}, text.slice(at, at + needle.length)), text.slice(at + needle.length)];
+}
+
+/** How loud an event is: a log's own level, else from its kind. */
+function eventLevel(event) {
+  if (event.event === 'log') return event.level === 'warning' ? 'warn' : event.level;
+  if (event.event === 'step_failed' || event.event === 'run_failed' || (event.event === 'expectation' && !event.success)) return 'error';
+  if (event.event === 'step_retry' || event.event === 'run_interrupted') return 'warn';
+  return 'info';
+}
+
+function createEventLog({ scope, runId, onStepClick, onEnd, totals }) {
+  const filters = { step: '', level: 'all', type: '', q: '' };
+  let events = [];
+  let prevCursor = null; // `before` of the page before the first loaded event, null at the start
+  let lastSeq = null; // the newest event considered; the stream resumes after it
+  let source = null;
+  let pending = [];
+  let flushFrame = 0;
+  let generation = 0; // bumps on every reload; answers of older loads are dropped
+  let loadingOlder = false;
+  let unseen = 0;
+  let selectedSeq = null;
+
+  const stepSelect = h('select', { 'data-testid': 'log-filter-step', 'aria-label': 'Step' }, h('option', { value: '' }, 'All steps'));
+  const levelSelect = h('select', { 'data-testid': 'log-filter-level', 'aria-label': 'Level' },
+    [['all', 'All levels'], ['debug', 'Debug+'], ['info', 'Info+'], ['warning', 'Warning+'], ['error', 'Error']].map(([value, label]) => h('option', { value }, label)));
+  const typeSelect = h('select', { 'data-testid': 'log-filter-type', 'aria-label': 'Event type' },
+    h('option', { value: '' }, 'All event types'), Object.entries(EVENT_TYPES).map(([type, [label]]) => h('option', { value: type }, label)));
+  const searchInput = h('input', { 'data-testid': 'log-search', type: 'search', placeholder: 'Search events…', spellcheck: 'false' });
+  const info = h('span', { class: 'log-info muted' });
+  const jump = h('button', { class: 'jump-latest', hidden: true, onclick: () => { list.scrollToBottom(); hideJump(); } }, '');
+  const topNote = h('div', { class: 'log-top-note', hidden: true }, loadingView('Loading older events…'));
+  const detail = h('div', { class: 'event-detail', hidden: true, 'data-testid': 'event-detail' });
+  const list = new VirtualList({ rowHeight: LOG_ROW_HEIGHT, className: 'log-rows', renderRow: (i) => eventRow(events[i]), onScroll: onListScroll, overscan: 12 });
+  const element = h('div', { class: 'event-log', 'data-testid': 'event-log' },
+    h('div', { class: 'log-toolbar' }, stepSelect, levelSelect, typeSelect, searchInput, info),
+    h('div', { class: 'log-head' }, h('span', {}, 'Time'), h('span', {}, 'Step'), h('span', {}, 'Type'), h('span', {}, 'Message')),
+    h('div', { class: 'log-body' }, topNote, list.element, jump),
+    detail);
+
+  function eventRow(event) {
+    const [label, tone] = EVENT_TYPES[event.event] ?? [event.event, 'neutral'];
+    const level = eventLevel(event);
+    return h('div', {
+      class: `log-row lvl-${level}${event.seq === selectedSeq ? ' selected' : ''}`,
+      'data-testid': 'event-row', 'data-seq': event.seq, 'data-type': event.event,
+    },
+    h('span', { class: 'log-time' }, formatClock(event.timestamp)),
+    h('span', { class: 'log-step' }, event.step ? h('button', { class: 'link-button', 'data-step-link': event.step, title: event.step }, event.step) : h('span', { class: 'muted' }, '—')),
+    h('span', { class: 'log-type' }, h('span', { class: `type-tag tone-${tone}` }, event.event === 'log' ? String(event.level).toUpperCase() : label)),
+    h('span', { class: 'log-message', title: event.event === 'log' ? event.message : '' }, highlight(firstLine(eventMessage(event)), filters.q)));
+  }
+
+  // One listener for all rows: clicking a step name opens its panel, a row its details.
+  list.element.addEventListener('click', (event) => {
+    const stepLink = event.target.closest('[data-step-link]');
+    if (stepLink) { onStepClick(stepLink.dataset.stepLink); return; }
+    const row = event.target.closest('.log-row');
+    if (!row) return;
+    const seq = Number(row.dataset.seq);
+    selectedSeq = selectedSeq === seq ? null : seq;
+    const found = events.find((e) => e.seq === seq);
+    detail.hidden = selectedSeq == null || !found;
+    if (found) {
+      setChildren(detail, 
+        h('div', { class: 'event-detail-head' }, h('b', {}, `#${found.seq} · ${EVENT_TYPES[found.event]?.[0] ?? found.event}`), h('span', { class: 'muted' }, formatTime(found.timestamp)),
+          iconButton('×', 'Close', () => { selectedSeq = null; detail.hidden = true; list.refresh(); })),
+        h('pre', { class: 'code small' }, JSON.stringify(found, null, 2)));
+    }
+    list.refresh();
+  });
+
+  const filterParams = () => ({
+    step: filters.step, level: filters.level === 'all' ? '' : filters.level, type: filters.type, q: filters.q,
+  });
+
+  async function reload() {
+    const ticket = ++generation;
+    closeStream();
+    events = [];
+    pending = [];
+    prevCursor = null;
+    lastSeq = null;
+    hideJump();
+    list.setCount(0);
+    renderInfo('Loading…');
+    try {
+      const page = await scope.api(`/api/runs/${enc(runId)}/events${query({ tail: 1, limit: LOG_PAGE, ...filterParams() })}`);
+      if (ticket !== generation) return;
+      clearError('log');
+      events = page.events;
+      prevCursor = page.prev ?? null;
+      lastSeq = Math.max(page.last_seq ?? -1, events.at(-1)?.seq ?? -1);
+      if (lastSeq < 0) lastSeq = null;
+      list.setCount(events.length);
+      list.scrollToBottom();
+      renderInfo();
+      openStream(ticket);
+    } catch (error) {
+      if (ticket === generation) { showError(error, 'log'); renderInfo('Could not load the events.'); }
+    }
+  }
+
+  function openStream(ticket) {
+    if (typeof EventSource === 'undefined') return;
+    const params = filterParams();
+    if (lastSeq != null) params.after = lastSeq;
+    const stream = new EventSource(`/api/runs/${enc(runId)}/events/stream${query(params)}`);
+    source = stream;
+    stream.addEventListener('event', (message) => {
+      if (ticket !== generation) return;
+      try { pending.push(JSON.parse(message.data)); } catch (error) { console.error('bad event', error); }
+      if (!flushFrame) flushFrame = requestAnimationFrame(flush);
+    });
+    stream.addEventListener('end', () => {
+      if (ticket !== generation) return;
+      flush();
+      closeStream();
+      onEnd?.();
+    });
+    stream.addEventListener('error', () => {
+      // EventSource reconnects by itself (resuming after Last-Event-ID); only a refusal closes it.
+      if (stream.readyState === EventSource.CLOSED && ticket === generation) {
+        showError(new ApiError(0, { kind: 'stream', message: 'The live event stream was refused by the server; reload the page to resume live updates.' }), 'stream');
+      }
+    });
+  }
+
+  function closeStream() {
+    source?.close();
+    source = null;
+    cancelAnimationFrame(flushFrame);
+    flushFrame = 0;
+  }
+
+  /** Appends what the stream delivered since the last frame, in one DOM update. */
+  function flush() {
+    flushFrame = 0;
+    if (!pending.length) return;
+    const atBottom = list.isAtBottom() || list.pinned;
+    let added = 0;
+    for (const event of pending) {
+      if (lastSeq != null && event.seq <= lastSeq) continue;
+      events.push(event);
+      lastSeq = event.seq;
+      added++;
+    }
+    pending = [];
+    if (!added) return;
+    if (atBottom && events.length > LOG_MAX_IN_MEMORY) {
+      events.splice(0, events.length - LOG_MAX_IN_MEMORY);
+      prevCursor = events[0].seq;
+    }
+    list.setCount(events.length);
+    if (atBottom) list.scrollToBottom();
+    else { unseen += added; jump.hidden = false; jump.textContent = `↓ ${formatCount(unseen)} new event${unseen === 1 ? '' : 's'}`; }
+    renderInfo();
+  }
+
+  function hideJump() { unseen = 0; jump.hidden = true; }
+
+  function onListScroll() {
+    if (list.isAtBottom()) hideJump();
+    if (list.element.scrollTop < LOG_ROW_HEIGHT * 8 && prevCursor != null && !loadingOlder && events.length) loadOlder();
+  }
+
+  async function loadOlder() {
+    const ticket = generation;
+    loadingOlder = true;
+    topNote.hidden = false;
+    try {
+      const page = await scope.api(`/api/runs/${enc(runId)}/events${query({ before: prevCursor, limit: LOG_PAGE, ...filterParams() })}`);
+      if (ticket !== generation) return;
+      const firstSeq = events[0]?.seq ?? Infinity;
+      const older = page.events.filter((e) => e.seq < firstSeq);
+      prevCursor = page.prev ?? null;
+      if (older.length) {
+        // Keep the rows the user is reading where they are on screen.
+        const keep = list.element.scrollTop;
+        events = older.concat(events);
+        list.setCount(events.length);
+        list.element.scrollTop = keep + older.length * LOG_ROW_HEIGHT;
+        list.render();
+      }
+      renderInfo();
+    } catch (error) {
+      showError(error, 'log');
+    } finally {
+      loadingOlder = false;
+      topNote.hidden = true;
+    }
+  }
+
+  function renderInfo(text) {
+    if (text) { info.textContent = text; return; }
+    const total = totals()?.events;
+    const filtered = filters.step || filters.level !== 'all' || filters.type || filters.q;
+    info.textContent = `${formatCount(events.length)} loaded${filtered ? ' (filtered)' : ''}${total != null ? ` · ${formatCount(total)} in the run` : ''}${prevCursor != null ? ' · scroll up for older' : ''}`;
+  }
+
+  // A <select> of thousands of options makes every layout of the page slow (Chromium
+  // styles each option), so a huge run's options are filled in when the user opens it.
+  const EAGER_OPTIONS = 2000;
+  let stepKeys = [];
+  let optionsFilled = 0;
+  function setStepKeys(keys) {
+    if (keys.length === stepKeys.length) return; // only grows; cheap check keeps the options stable
+    stepKeys = keys;
+    if (keys.length <= EAGER_OPTIONS) fillStepOptions();
+  }
+  function fillStepOptions() {
+    if (optionsFilled === stepKeys.length) return;
+    optionsFilled = stepKeys.length;
+    const all = filters.step && !stepKeys.includes(filters.step) ? [...stepKeys, filters.step] : stepKeys;
+    stepSelect.innerHTML = `<option value="">All steps</option>${all.map((k) => `<option>${escapeHtml(k)}</option>`).join('')}`;
+    stepSelect.value = filters.step;
+  }
+  for (const type of ['pointerdown', 'focus', 'keydown']) stepSelect.addEventListener(type, fillStepOptions);
+
+  const onFilterChange = () => {
+    filters.step = stepSelect.value;
+    filters.level = levelSelect.value;
+    filters.type = typeSelect.value;
+    filters.q = searchInput.value.trim();
+    selectedSeq = null;
+    detail.hidden = true;
+    reload();
+  };
+  stepSelect.addEventListener('change', onFilterChange);
+  levelSelect.addEventListener('change', onFilterChange);
+  typeSelect.addEventListener('change', onFilterChange);
+  searchInput.addEventListener('input', debounce(onFilterChange, 300));
+
+  reload();
+  return {
+    element,
+    setStepKeys,
+    refreshInfo: () => { if (!loadingOlder) renderInfo(); },
+    filterStep(key) {
+      if (![...stepSelect.options].some((o) => o.value === key)) stepSelect.append(new Option(key, key));
+      stepSelect.value = key;
+      onFilterChange();
+      element.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    },
+    destroy() { generation++; closeStream(); list.destroy(); },
+  };
+}
+
+/* ---- Step panel: one step's error, attempts, outputs, expectations, logs ----------- */
+
+function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs }) {
+  const element = h('aside', { class: 'step-panel', 'data-testid': 'step-panel', hidden: true, 'aria-label': 'Step details' });
+  let key = null;
+  let signature = '';
+  let outputsCache = new Map(); // step -> outputs with previews
+  let detailTicket = 0;
+  const parts = {};
+
+  function stepSignatureOf(step) {
+    return step ? `${step.status}|${step.attempts.length}|${step.end}|${step.outputs.length}|${step.materializations}` : 'none';
+  }
+
+  function open(stepKey) {
+    key = stepKey;
+    element.hidden = false;
+    signature = '';
+    refresh();
+  }
+
+  function close() {
+    key = null;
+    element.hidden = true;
+  }
+
+  /** Re-renders when the step moved on (called on each summary refresh). */
+  function refresh() {
+    if (!key) return;
+    const step = stepOf(key);
+    const next = stepSignatureOf(step);
+    if (next === signature) {
+      // Only a running step's clock moves.
+      if (step?.status === 'running') parts.timing && setChildren(parts.timing, stepTiming(step));
+      return;
+    }
+    signature = next;
+    render(step);
+  }
+
+  function stepTiming(step) {
+    const end = step.end ?? (step.status === 'running' ? nowUs() : null);
+    return h('dl', { class: 'facts' },
+      h('dt', {}, 'Started'), h('dd', {}, formatTime(step.start)),
+      h('dt', {}, 'Ended'), h('dd', {}, formatTime(step.end)),
+      h('dt', {}, 'Duration'), h('dd', { class: 'mono' }, step.start != null && end != null ? formatDuration(end - step.start) : '—'),
+      h('dt', {}, 'Attempts'), h('dd', {}, String(step.attempts.length)),
+      h('dt', {}, 'Expectations'), h('dd', {}, `${step.expectations.passed} passed · ${step.expectations.failed} failed`),
+      h('dt', {}, 'Materializations'), h('dd', {}, String(step.materializations)));
+  }
+
+  function render(step) {
+    const definition = graphStepOf(key);
+    parts.timing = h('div');
+    parts.outputs = h('div', { 'data-testid': 'step-outputs', class: 'step-outputs' }, loadingView());
+    parts.expectations = h('div', { 'data-testid': 'step-expectations' }, loadingView());
+    parts.materializations = h('div', { 'data-testid': 'step-materializations' }, loadingView());
+    parts.logs = h('div', { 'data-testid': 'compute-logs', class: 'compute-logs' }, loadingView());
+    if (step) parts.timing.append(stepTiming(step));
+    setChildren(element,
+      h('div', { class: 'step-panel-head' },
+        h('div', {},
+          h('div', { class: 'eyebrow' }, 'Step'),
+          h('h2', { class: 'mono' }, key),
+          definition && definition.solid !== key ? h('div', { class: 'muted small' }, `solid ${definition.solid}`) : null),
+        h('div', { class: 'step-panel-actions' },
+          step ? stepStatusPill(step.status) : stepStatusPill('pending'),
+          h('button', { class: 'button small ghost', onclick: () => onShowLogs(key) }, 'Filter log'),
+          iconButton('×', 'Close', close))),
+      h('div', { class: 'step-panel-body' },
+        step ? null : h('p', { class: 'muted' }, 'The run has not reached this step.'),
+        step ? errorSection(step) : null,
+        step ? parts.timing : null,
+        step?.attempts.length ? section('Attempts', attemptsTable(step)) : null,
+        section('Outputs', parts.outputs),
+        section('Expectations', parts.expectations),
+        section('Materializations', parts.materializations),
+        section('Compute logs', parts.logs)));
+    if (step) loadDetails(step).catch((error) => showError(error, 'step'));
+    else for (const part of [parts.outputs, parts.expectations, parts.materializations, parts.logs]) part.replaceChildren(h('p', { class: 'muted' }, 'Nothing yet.'));
+  }
+
+  function errorSection(step) {
+    const error = step.error ?? [...step.attempts].reverse().find((a) => a.error)?.error;
+    if (!error) return null;
+    const earlier = step.attempts.filter((a) => a.error && a.error !== error && a.error.message !== error.message);
+    return h('div', { class: 'step-error', 'data-testid': 'step-error' },
+      h('div', { class: 'step-error-head' }, h('span', { class: 'error-kind' }, error.kind), error.retryable ? h('span', { class: 'badge' }, 'retryable') : null),
+      h('div', { class: 'step-error-message' }, error.message),
+      metadataTable(error.metadata),
+      error.backtrace ? h('details', { class: 'raw', open: true }, h('summary', {}, 'WebAssembly backtrace'), h('pre', { class: 'code small', 'data-testid': 'step-backtrace' }, error.backtrace)) : null,
+      earlier.length ? h('details', { class: 'raw' }, h('summary', {}, `Earlier attempts' errors (${earlier.length})`),
+        earlier.map((a) => h('div', { class: 'earlier-error' }, h('b', {}, `Attempt ${a.attempt}: `), `${a.error.kind}: ${a.error.message}`))) : null);
+  }
+
+  function attemptsTable(step) {
+    return h('table', { class: 'table compact' },
+      h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Status'), h('th', {}, 'Started'), h('th', {}, 'Duration'), h('th', {}, 'Error'))),
+      h('tbody', {}, step.attempts.map((a) => h('tr', {},
+        h('td', {}, String(a.attempt)), h('td', {}, stepStatusPill(a.status)), h('td', { class: 'nowrap' }, formatClock(a.start)),
+        h('td', { class: 'mono' }, formatDuration((a.end ?? nowUs()) - a.start)),
+        h('td', { class: 'small' }, a.error ? `${a.error.kind}: ${truncate(a.error.message, 80)}` : '—')))));
+  }
+
+  async function loadDetails(step) {
+    const ticket = ++detailTicket;
+    const stepKey = key;
+    const path = `/api/runs/${enc(runId)}`;
+    const [outputs, facts, logs] = await Promise.allSettled([
+      step.outputs.length || step.status === 'reused' ? stepOutputs(stepKey, step) : Promise.resolve([]),
+      scope.api(`${path}/events${query({ step: stepKey, type: 'expectation,materialization', limit: 1000 })}`),
+      step.attempts.length ? scope.api(`${path}/steps/${enc(stepKey)}/logs`) : Promise.resolve({ attempts: [] }),
+    ]);
+    if (ticket !== detailTicket || !scope.alive) return;
+    fill(parts.outputs, outputs, (list) => outputsView(stepKey, list));
+    fill(parts.expectations, facts, (page) => expectationsView(page.events.filter((e) => e.event === 'expectation')));
+    fill(parts.materializations, facts, (page) => materializationsView(page.events.filter((e) => e.event === 'materialization')));
+    fill(parts.logs, logs, (answer) => computeLogsView(answer.attempts));
+  }
+
+  function fill(part, settled, view) {
+    if (settled.status === 'fulfilled') part.replaceChildren(view(settled.value));
+    else if (!isAbort(settled.reason)) part.replaceChildren(h('div', { class: 'inline-error' }, `${settled.reason.kind}: ${settled.reason.message}`));
+  }
+
+  async function stepOutputs(stepKey, step) {
+    const cached = outputsCache.get(stepKey);
+    if (cached && cached.length >= step.outputs.length) return cached;
+    const answer = await scope.api(`/api/runs/${enc(runId)}/outputs${query({ step: stepKey })}`);
+    // Fill the cache for every step the answer covers (it may be the whole run's).
+    const byStep = new Map();
+    for (const output of answer.outputs) {
+      if (!byStep.has(output.step)) byStep.set(output.step, []);
+      byStep.get(output.step).push(output);
+    }
+    for (const [s, list] of byStep) outputsCache.set(s, list);
+    return byStep.get(stepKey) ?? [];
+  }
+
+  function outputsView(stepKey, outputs) {
+    if (!outputs.length) return h('p', { class: 'muted' }, 'No outputs.');
+    return h('div', { class: 'list' }, outputs.map((output) => {
+      const full = h('div', { class: 'output-full', hidden: true });
+      const toggle = async () => {
+        if (!full.hidden) { full.hidden = true; return; }
+        full.hidden = false;
+        full.replaceChildren(loadingView('Loading the value…'));
+        try {
+          const value = await scope.api(`/api/runs/${enc(runId)}/outputs/${enc(stepKey)}/${enc(output.output)}`);
+          setChildren(full,
+            value.truncated ? h('div', { class: 'muted small' }, `Too large to show in full (${formatBytes(value.size)}); its preview:`) : null,
+            h('pre', { class: 'code small', 'data-testid': 'output-value' }, prettyJson(value.value)));
+        } catch (error) {
+          full.replaceChildren(h('div', { class: 'inline-error' }, `${error.kind}: ${error.message}`));
+        }
+      };
+      return h('div', { class: 'output-item', 'data-testid': 'step-output', 'data-output': output.output },
+        h('button', { class: 'output-head', onclick: toggle, title: 'Show the full value' },
+          h('b', { class: 'mono' }, output.output), h('span', { class: 'type' }, output.type),
+          h('span', { class: 'muted small' }, formatBytes(output.size)), h('span', { class: 'output-open' }, 'view ▸')),
+        h('code', { class: 'output-preview' }, output.preview),
+        full);
+    }));
+  }
+
+  function expectationsView(list) {
+    if (!list.length) return h('p', { class: 'muted' }, 'No expectations.');
+    return h('div', { class: 'list' }, list.map((e) => h('div', { class: `list-item expectation ${e.success ? 'passed' : 'failed'}`, 'data-testid': 'step-expectation' },
+      h('div', {}, h('span', { class: `pill ${e.success ? 'step-succeeded' : 'step-failed'}` }, h('span', { class: 'dot' }), e.success ? 'Passed' : 'Failed'), ' ', h('b', {}, e.label)),
+      e.description ? h('div', { class: 'muted small' }, e.description) : null,
+      metadataTable(e.metadata))));
+  }
+
+  function materializationsView(list) {
+    if (!list.length) return h('p', { class: 'muted' }, 'No materializations.');
+    return h('div', { class: 'list' }, list.map((e) => h('div', { class: 'list-item', 'data-testid': 'step-materialization' },
+      h('a', { class: 'mono strong-link', href: `#/assets/${enc(e.asset_key)}` }, e.asset_key),
+      e.description ? h('div', { class: 'muted small' }, e.description) : null,
+      metadataTable(e.metadata))));
+  }
+
+  function computeLogsView(attempts) {
+    if (!attempts?.length) return h('p', { class: 'muted' }, 'No compute logs captured.');
+    return h('div', { class: 'stack' }, attempts.map((a) => h('div', { class: 'log-attempt', 'data-attempt': a.attempt },
+      h('div', { class: 'log-attempt-head' }, h('b', {}, `Attempt ${a.attempt}`), a.truncated ? h('span', { class: 'badge warn' }, 'truncated to 1 MiB') : null),
+      ['stdout', 'stderr'].map((stream) => h('div', { class: 'log-stream' },
+        h('div', { class: 'log-stream-name' }, stream, h('span', { class: 'muted' }, ` · ${formatBytes(a[`${stream}_bytes`] ?? 0)}`)),
+        h('pre', { class: `code small console ${stream}`, 'data-stream': stream }, a[stream] || '(empty)'))))));
+  }
+
+  return { element, open, close, refresh };
+}
+
+/* ======================================================================================
+ * 10. Assets
+ * ==================================================================================== */
+
+async function assetsPage(scope, root) {
+  root.append(pageHeader({ title: 'Assets', subtitle: 'Everything a step materialized, by asset key.' }), loadingView());
+  const { assets } = await scope.api('/api/assets');
+  root.lastChild.remove();
+  const search = h('input', { type: 'search', placeholder: 'Filter assets…', 'data-testid': 'asset-search' });
+  const tbody = h('tbody');
+  const render = () => {
+    const needle = search.value.trim().toLowerCase();
+    const shown = assets.filter((a) => a.key.toLowerCase().includes(needle));
+    tbody.replaceChildren(...shown.map((asset) => {
+      const latest = asset.latest ?? {};
+      const event = latest.event ?? {};
+      return h('tr', { 'data-testid': 'asset-row', 'data-key': asset.key, class: 'clickable', onclick: (e) => { if (!e.target.closest('a')) location.hash = `#/assets/${enc(asset.key)}`; } },
+        h('td', {}, h('a', { class: 'mono strong-link', href: `#/assets/${enc(asset.key)}` }, asset.key)),
+        h('td', { class: 'num' }, formatCount(asset.materializations)),
+        h('td', { class: 'nowrap' }, formatTime(event.timestamp)),
+        h('td', { class: 'mono small' }, latest.run ?? '—'),
+        h('td', { class: 'mono' }, latest.step ?? '—'),
+        h('td', { class: 'muted' }, event.description ?? ''));
+    }));
+  };
+  search.addEventListener('input', render);
+  render();
+  root.append(card({
+    title: `Assets · ${assets.length}`,
+    actions: search,
+    body: assets.length
+      ? h('table', { class: 'table' },
+        h('thead', {}, h('tr', {}, ['Asset key', 'Materializations', 'Latest', 'Run', 'Step', 'Description'].map((t) => h('th', {}, t)))),
+        tbody)
+      : emptyState('No assets yet', 'A solid materializes an asset with context.materialize(...).'),
+  }));
+}
+
+async function assetPage(scope, root, key) {
+  root.append(pageHeader({ eyebrow: 'Asset', title: key, actions: [h('a', { class: 'button ghost', href: '#/assets' }, 'All assets')] }), loadingView());
+  const answer = await scope.api(`/api/assets/history${query({ key })}`);
+  root.lastChild.remove();
+  const history = answer.history ?? [];
+  const newestFirst = [...history].reverse();
+  appendChildren(root, [
+    metadataCharts(history),
+    card({
+      title: `Materializations · ${history.length}`,
+      body: h('div', { class: 'asset-history', 'data-testid': 'asset-history' },
+        newestFirst.length ? newestFirst.map((entry) => h('div', { class: 'asset-event', 'data-testid': 'asset-event', 'data-run': entry.run },
+          h('div', { class: 'asset-event-head' },
+            h('span', { class: 'nowrap' }, formatTime(entry.event?.timestamp)),
+            h('span', {}, 'run ', h('a', { class: 'mono', href: `#/runs/${enc(entry.run)}` }, entry.run)),
+            h('span', {}, 'step ', h('b', { class: 'mono' }, entry.step))),
+          entry.event?.description ? h('div', { class: 'description' }, entry.event.description) : null,
+          metadataTable(entry.event?.metadata)))
+          : emptyState('Never materialized')),
+    })]);
+}
+
+/** A small line chart per numeric metadata label over an asset's history. */
+function metadataCharts(history) {
+  const series = new Map();
+  for (const entry of history) {
+    for (const m of entry.event?.metadata ?? []) {
+      if (m.value?.type !== 'integer' && m.value?.type !== 'float') continue;
+      if (!series.has(m.label)) series.set(m.label, []);
+      series.get(m.label).push([entry.event.timestamp, Number(m.value.value)]);
+    }
+  }
+  const charts = [...series].filter(([, points]) => points.length >= 2).slice(0, 6);
+  if (!charts.length) return null;
+  return card({ title: 'Metadata over time', body: h('div', { class: 'charts' }, charts.map(([label, points]) => sparkline(label, points))) });
+}
+
+function sparkline(label, points) {
+  const W = 260;
+  const H = 70;
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const px = (x) => (x1 === x0 ? W / 2 : ((x - x0) / (x1 - x0)) * (W - 8) + 4);
+  const py = (y) => (y1 === y0 ? H / 2 : H - 6 - ((y - y0) / (y1 - y0)) * (H - 12));
+  const d = points.map((p, i) => `${i ? 'L' : 'M'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ');
+  return h('div', { class: 'chart' },
+    h('div', { class: 'chart-head' }, h('b', {}, label), h('span', { class: 'mono' }, formatNumberish(ys.at(-1)))),
+    svgEl('svg', { viewBox: `0 0 ${W} ${H}`, class: 'sparkline' },
+      svgEl('path', { d, class: 'sparkline-line' }),
+      points.map((p) => svgEl('circle', { cx: px(p[0]), cy: py(p[1]), r: 2.5, class: 'sparkline-dot' }))),
+    h('div', { class: 'chart-foot muted small' }, `min ${formatNumberish(y0)} · max ${formatNumberish(y1)}`));
+}
+
+/* ======================================================================================
+ * 11. Boot
+ * ==================================================================================== */
+
+window.addEventListener('hashchange', route);
+route();
+// The manifest path in the top bar; a failure shows on the pages that need it.
+api('/api/pipelines').then((info) => {
+  manifestInfo = info;
+  document.getElementById('manifest-path').textContent = info.manifest ?? '';
+}).catch(() => {});
+
+// For tests and the curious: the layout is pure and can be timed from the console.
+window.weft = { layoutDag };
