@@ -197,6 +197,10 @@ enum Command {
         older_than: Option<String>,
     },
     /// Serve the web UI and its JSON API (docs/api.md) for a manifest
+    ///
+    /// The front end is embedded in this binary. To work on it without rebuilding, set
+    /// WEFT_UI_ASSETS=host/src/ui/assets: the files are then read from there on every
+    /// request.
     Ui {
         /// The manifest (weft.toml, or its directory)
         #[arg(value_name = "MANIFEST")]

@@ -1,6 +1,7 @@
 //! weft end to end: real solids built from source, run through the host library and the
 //! `weft` binary, recorded in real redb files.
 
+mod browser;
 mod cli;
 mod config;
 mod contract;

@@ -10,6 +10,10 @@ use crate::value::Value;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::Serialize;
 
+/// One entry of the events table as redb yields it.
+type EventEntry<'a> =
+    Result<(redb::AccessGuard<'a, (u128, u64)>, redb::AccessGuard<'a, &'static [u8]>), redb::StorageError>;
+
 /// Which runs to list. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunFilter {
@@ -177,7 +181,7 @@ impl Db {
         let tx = self.db.begin_read().or_db(self)?;
         let events = tx.open_table(EVENTS).or_db(self)?;
         let range = events.range((id.0, low)..(id.0, high)).or_db(self)?;
-        let mut go = |entry: Result<(redb::AccessGuard<(u128, u64)>, redb::AccessGuard<&[u8]>), redb::StorageError>| {
+        let mut go = |entry: EventEntry| {
             let (key, json) = entry.or_db(self)?;
             Ok::<bool, Error>(visit(key.value().1, json.value()))
         };

@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use summary::{Attempt, RunSummary, StepSummary};
@@ -34,6 +34,8 @@ const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
 const OPENAPI: &str = include_str!("openapi.json");
+/// Serves the front end from this directory instead of the embedded copies.
+pub const ASSETS_ENV: &str = "WEFT_UI_ASSETS";
 
 /// The cookie the browser carries the token in, once `/?token=` set it.
 const TOKEN_COOKIE: &str = "weft_token";
@@ -115,9 +117,9 @@ fn build(host: Host, options: &UiOptions) -> crate::Result<(Router, Arc<Ui>)> {
         .fallback(|| async { ApiError::not_found("no such API route (see /api/openapi.json)".into()) });
     let app = Router::new()
         .merge(api)
-        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
-        .fallback(get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
+        .route("/static/app.js", get(|| async { asset("app.js", "text/javascript; charset=utf-8", APP_JS) }))
+        .route("/static/app.css", get(|| async { asset("app.css", "text/css; charset=utf-8", APP_CSS) }))
+        .fallback(get(|| async { asset("index.html", "text/html; charset=utf-8", INDEX_HTML) }))
         .layer(middleware::from_fn_with_state(ui.clone(), guard))
         .with_state(ui.clone());
     Ok((app, ui))
@@ -172,7 +174,19 @@ impl Server {
     }
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+/// An embedded asset, or with `WEFT_UI_ASSETS` set (front-end work), the file of that
+/// name in that directory, read on every request.
+fn asset(name: &str, content_type: &'static str, embedded: &'static str) -> Response {
+    let body = match std::env::var_os(ASSETS_ENV) {
+        Some(dir) => match std::fs::read_to_string(Path::new(&dir).join(name)) {
+            Ok(text) => std::borrow::Cow::Owned(text),
+            Err(e) => {
+                let message = format!("{ASSETS_ENV}: cannot read {name} in {}: {e}", Path::new(&dir).display());
+                return ApiError::not_found(message).into_response();
+            }
+        },
+        None => std::borrow::Cow::Borrowed(embedded),
+    };
     (
         [
             (header::CONTENT_TYPE, content_type),

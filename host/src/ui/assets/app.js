@@ -203,7 +203,8 @@ const banners = new Map();
 
 function showError(error, key = 'page') {
   if (isAbort(error)) return;
-  console.error(error);
+  // The API's answers are expected failures (shown in the banner); anything else is a bug.
+  if (error instanceof ApiError) console.warn(error); else console.error(error);
   const shown = error instanceof ApiError ? error : new ApiError(0, { kind: 'ui', message: String(error?.message ?? error) });
   // One banner per message, whichever part of the page ran into it first.
   for (const [other, e] of banners) if (other !== key && e.message === shown.message) return;
@@ -295,9 +296,10 @@ function route() {
     return;
   }
   const scope = (currentScope = new PageScope());
-  const root = document.getElementById('page');
-  root.replaceChildren();
-  root.className = 'page';
+  // Every page gets a fresh element: whatever a page being left still does (an answer
+  // that arrives late) lands in its own detached root, never in the next page.
+  const root = h('main', { id: 'page', class: 'page' });
+  document.getElementById('page').replaceWith(root);
   markActiveNav(path);
   for (const [pattern, render] of ROUTES) {
     const match = pattern.exec(path);
@@ -422,7 +424,10 @@ function iconButton(label, title, onclick) {
 
 /**
  * A list of fixed-height rows of which only the visible ones are in the DOM, so a log of
- * 100,000 events or a Gantt of 10,000 steps scrolls like a short one.
+ * 100,000 events or a Gantt of 10,000 steps scrolls like a short one. Its scroll position
+ * and height are kept from scroll events and a ResizeObserver rather than read back:
+ * reading layout in the middle of building a page forces extra layouts, which a page of
+ * 10,000 steps cannot afford on its way to the first paint.
  */
 class VirtualList {
   constructor({ rowHeight, renderRow, className = '', overscan = 8, onScroll = null, testid = null }) {
@@ -431,23 +436,29 @@ class VirtualList {
     this.range = [0, 0];
     this.stale = true;
     this.frame = 0;
+    this.top = 0; // scrollTop, as last seen
+    this.height = 0; // clientHeight, as last observed
     this.pinned = false; // stays at the bottom as rows are added and the box resizes
+    this.scrolling = false; // a scroll position waits to be written at the next render
     this.inner = h('div', { class: 'vlist-inner' });
     this.element = h('div', { class: `vlist ${className}`, 'data-testid': testid }, this.inner);
     this.element.addEventListener('scroll', () => {
+      this.top = this.element.scrollTop;
       this.pinned = this.isAtBottom();
       this.schedule();
       this.onScroll?.();
     }, { passive: true });
-    this.resizeObserver = new ResizeObserver(() => {
-      if (this.pinned) this.element.scrollTop = this.element.scrollHeight;
-      this.schedule();
+    this.resizeObserver = new ResizeObserver(([entry]) => {
+      this.height = entry.contentRect.height;
+      if (this.pinned) { this.top = this.maxTop(); this.scrolling = true; }
+      this.render(); // layout is fresh here: applying the scroll costs nothing extra
     });
     this.resizeObserver.observe(this.element);
   }
   setCount(count) {
     this.count = count;
     this.inner.style.height = `${count * this.rowHeight}px`;
+    this.top = Math.min(this.top, this.maxTop());
     this.refresh();
   }
   refresh() {
@@ -457,12 +468,14 @@ class VirtualList {
   schedule() {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
+  maxTop() { return Math.max(0, this.count * this.rowHeight - this.height); }
   render() {
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
-    const { scrollTop, clientHeight } = this.element;
-    const first = Math.max(0, Math.floor(scrollTop / this.rowHeight) - this.overscan);
-    const last = Math.min(this.count, Math.ceil((scrollTop + clientHeight) / this.rowHeight) + this.overscan);
-    if (!this.stale && first === this.range[0] && last === this.range[1]) return;
+    // Before the first resize observation the height is unknown: render a screenful.
+    const height = this.height || 800;
+    const first = Math.max(0, Math.floor(this.top / this.rowHeight) - this.overscan);
+    const last = Math.min(this.count, Math.ceil((this.top + height) / this.rowHeight) + this.overscan);
+    if (!this.stale && first === this.range[0] && last === this.range[1]) return this.applyScroll();
     // Rebuilding the few visible rows keeps them in DOM order, and costs little.
     const fragment = document.createDocumentFragment();
     for (let index = first; index < last; index++) {
@@ -473,15 +486,23 @@ class VirtualList {
     this.inner.replaceChildren(fragment);
     this.range = [first, last];
     this.stale = false;
+    this.applyScroll();
   }
-  isAtBottom() {
-    const el = this.element;
-    return el.scrollTop + el.clientHeight >= el.scrollHeight - this.rowHeight / 2 - 1;
+  /** Writes a wanted scroll position, after the rows: one layout for both. */
+  applyScroll() {
+    if (!this.scrolling) return;
+    this.scrolling = false;
+    this.element.scrollTop = this.top;
+  }
+  isAtBottom() { return this.top >= this.maxTop() - this.rowHeight / 2 - 1; }
+  scrollTo(top) {
+    this.top = clamp(top, 0, this.maxTop());
+    this.scrolling = true;
+    this.schedule();
   }
   scrollToBottom() {
     this.pinned = true;
-    this.element.scrollTop = this.element.scrollHeight;
-    this.render();
+    this.scrollTo(this.maxTop());
   }
   destroy() {
     this.resizeObserver.disconnect();
@@ -1148,6 +1169,18 @@ function statusLegend() {
 
 let manifestInfo = null; // GET /api/pipelines, cached for the nav and the runs filter
 
+// A pipeline's graph, as run pages draw it. The server plans the pipeline for every
+// request (seconds for 10,000 steps), so runs of one pipeline share an answer a minute.
+const graphCache = new Map(); // name -> {at, promise}
+function pipelineGraph(name) {
+  const cached = graphCache.get(name);
+  if (cached && Date.now() - cached.at < 60_000) return cached.promise;
+  const promise = api(`/api/pipelines/${enc(name)}`);
+  graphCache.set(name, { at: Date.now(), promise });
+  promise.catch(() => graphCache.delete(name));
+  return promise;
+}
+
 async function loadManifestInfo(scope) {
   manifestInfo = await scope.api('/api/pipelines');
   document.getElementById('manifest-path').textContent = manifestInfo.manifest ?? '';
@@ -1653,6 +1686,7 @@ async function launchpadPage(scope, root, name) {
   selectionInput.addEventListener('input', revalidate);
   tagsInput.addEventListener('input', revalidate);
 
+  const configured = pipeline.steps.filter((step) => step.config_schema);
   const field = (label, control, hint) => h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control, hint ? h('span', { class: 'field-hint' }, hint) : null);
   root.append(h('div', { class: 'split launch-split' },
     card({
@@ -1676,9 +1710,9 @@ async function launchpadPage(scope, root, name) {
       card({ title: 'Mode', body: modeBox }),
       card({
         title: 'Config schemas',
-        body: h('div', { class: 'card-body list' }, pipeline.steps.filter((s) => s.config_schema).slice(0, 200).map((step) =>
-          h('details', { class: 'list-item' }, h('summary', {}, h('span', { class: 'mono' }, step.key)), configSchemaView(step.config_schema))),
-        pipeline.steps.some((s) => s.config_schema) ? null : h('p', { class: 'muted' }, 'No step takes config.')),
+        body: h('div', { class: 'card-body list' }, configured.slice(0, 200).map((step) =>
+          h('details', { class: 'list-item', open: configured.length <= 3 }, h('summary', {}, h('span', { class: 'mono' }, step.key)), configSchemaView(step.config_schema))),
+        configured.length ? null : h('p', { class: 'muted' }, 'No step takes config.')),
       }))));
   renderMode();
   revalidate();
@@ -1839,31 +1873,36 @@ function runRow(run) {
  * 9. Run page
  * ==================================================================================== */
 
+/** What the last event of a run's log says of its status (the summary confirms it). */
+const RUN_END_STATUS = { run_succeeded: 'SUCCESS', run_failed: 'FAILURE', run_canceled: 'CANCELED', run_interrupted: 'INTERRUPTED' };
+const statusFromLog = (events) => (events.length ? RUN_END_STATUS[events.at(-1).event] ?? 'STARTED' : 'QUEUED');
+
 async function runPage(scope, root, runId) {
   root.classList.add('page-wide');
-  root.append(loadingView('Loading run…'));
-  // The log's last page is fetched while the summary is: both are on the way to the first paint.
+  // The page is built at once and the log's last page fetched with the summary: the log
+  // is small and quick, the summary of 10,000 steps is not. Until the summary comes, the
+  // status is the one the log's last event gives.
   let summary = null;
-  let ready = false; // set once the page is built; the stream may end before that
+  let ready = false; // set once the summary is in; the stream may end before that
   let endSeen = false;
   let refreshing = false;
-  const summaryRequest = scope.api(`/api/runs/${enc(runId)}`);
-  const log = createEventLog({
-    scope, runId, onStepClick: (key) => panel.open(key),
-    onEnd: () => { endSeen = true; if (ready) refreshSummary(); },
-    totals: () => summary,
-  });
-  scope.onDispose(() => log.destroy());
-  summary = await summaryRequest;
-  root.replaceChildren();
-
-  const run = () => summary.run;
   const steps = new Map(); // key -> step summary
-  const indexSteps = () => { steps.clear(); for (const step of summary.steps) steps.set(step.key, step); };
-  indexSteps();
   let graph = null; // the pipeline's steps, when GET /api/pipelines/NAME answers
   let selected = new Set();
   let dag = null;
+  let firstPage;
+  const firstPageDone = new Promise((resolve) => { firstPage = resolve; });
+  const log = createEventLog({
+    scope, runId, onStepClick: (key) => panel.open(key),
+    onEnd: () => { endSeen = true; if (ready) refreshSummary(); },
+    onFirstPage: (events) => { firstPage(); if (!summary && events) header.provisional(runId, statusFromLog(events)); },
+    totals: () => summary,
+  });
+  scope.onDispose(() => log.destroy());
+  // The summary is asked for once the log's page is in (or after 250 ms): a server busy
+  // folding 10,000 steps would otherwise hold the small page up too.
+  const summaryRequest = Promise.race([firstPageDone, new Promise((resolve) => setTimeout(resolve, 250))])
+    .then(() => scope.api(`/api/runs/${enc(runId)}`));
 
   const header = createRunHeader({
     onCancel: () => act(`/api/runs/${enc(runId)}/cancel`, null, false),
@@ -1871,11 +1910,14 @@ async function runPage(scope, root, runId) {
       ? { how, steps: [...selected].join(',') } : { how, steps: null }, true),
     onClearSelection: () => setSelection(new Set()),
   });
+  header.provisional(runId);
   const dagBody = h('div', { class: 'run-dag-body' }, loadingView('Loading the graph…'));
   const gantt = createGantt({ onStepClick: (key) => panel.open(key) });
   const panel = createStepPanel({
     scope, runId, stepOf: (key) => steps.get(key), graphStepOf: (key) => graph?.get(key),
     onShowLogs: (key) => log.filterStep(key),
+    // The open panel takes a column of its own: it never covers the buttons or the log.
+    onToggle: (open) => root.classList.toggle('with-panel', open),
   });
   scope.onDispose(() => { gantt.destroy(); dag?.destroy(); });
 
@@ -1886,6 +1928,15 @@ async function runPage(scope, root, runId) {
       card({ title: 'Timeline', className: 'run-gantt-card', body: gantt.element })),
     card({ title: 'Event log', className: 'run-log-card', body: log.element }),
     panel.element);
+  try {
+    summary = await summaryRequest;
+  } catch (error) {
+    root.replaceChildren(); // the router shows the error in its place
+    throw error;
+  }
+  const run = () => summary.run;
+  const indexSteps = () => { steps.clear(); for (const step of summary.steps) steps.set(step.key, step); };
+  indexSteps();
 
   async function act(path, body, navigate) {
     try {
@@ -1932,14 +1983,15 @@ async function runPage(scope, root, runId) {
     header.update(summary, graph, selected);
   }
 
-  scope.api(`/api/pipelines/${enc(run().pipeline)}`)
+  pipelineGraph(run().pipeline)
     .then((pipeline) => {
+      if (!scope.alive) return;
       graph = new Map(pipeline.steps.map((s) => [s.key, s]));
       buildDag(pipeline.steps, null);
       log.setStepKeys([...new Set([...graph.keys(), ...steps.keys()])]);
     })
     .catch((error) => {
-      if (isAbort(error)) return;
+      if (isAbort(error) || !scope.alive) return;
       // Without the pipeline (renamed, or its manifest broken) the run's steps are still drawn.
       buildDag([], `The pipeline's graph is unavailable (${error.message}); showing the run's steps without wiring.`);
     });
@@ -1997,16 +2049,26 @@ function createRunHeader({ onCancel, onReexecute, onClearSelection }) {
     facts, h('div', { class: 'progress-row' }, progress, counts));
   let lastStatus = '';
 
+  function showStatus(status) {
+    if (status === lastStatus) return;
+    setChildren(statusSlot, runStatusPill(status, 'run-status'));
+    lastStatus = status;
+  }
+
+  /** Before the summary: the run's id, and the status its log's last event gives. */
+  function provisional(runId, status = null) {
+    title.lastChild.textContent = runId;
+    document.title = `Run ${runId.slice(-8)} · weft`;
+    if (status) showStatus(status);
+  }
+
   function update(summary, graph, selected) {
     const run = summary.run;
     const status = runStatusOf(run);
     const live = isLiveStatus(status);
     title.lastChild.textContent = run.id;
     document.title = `Run ${run.id.slice(-8)} · ${status} · weft`;
-    if (status !== lastStatus) {
-      setChildren(statusSlot, runStatusPill(status, 'run-status'));
-      lastStatus = status;
-    }
+    showStatus(status);
     const notSucceeded = summary.steps.some((s) => s.status !== 'succeeded' && s.status !== 'reused')
       || status !== 'SUCCESS' || (graph && graph.size > summary.steps.length);
     cancel.hidden = !live;
@@ -2042,7 +2104,7 @@ function createRunHeader({ onCancel, onReexecute, onClearSelection }) {
       h('span', { class: `progress-part step-${s}`, style: { width: `${(tally[s] / total) * 100}%` }, title: `${tally[s]} ${s}` })));
     counts.replaceChildren(...order.filter((s) => tally[s]).map((s) => h('span', { class: `count step-${s}` }, h('span', { class: 'dot' }), `${formatCount(tally[s])} ${STEP_STATUS_LABELS[s].toLowerCase()}`)));
   }
-  return { element, update };
+  return { element, update, provisional };
 }
 
 /* ---- Gantt: one row per step, one bar per attempt, on a shared time axis ---------- */
@@ -2064,14 +2126,24 @@ function createGantt({ onStepClick }) {
   const axis = h('div', { class: 'gantt-axis' });
   const head = h('div', { class: 'gantt-head' }, h('div', { class: 'gantt-label' }, 'Step'), axis);
   const list = new VirtualList({ rowHeight: GANTT_ROW_HEIGHT, className: 'gantt-rows', renderRow: (i) => ganttRow(rows[i]) });
-  const empty = h('div', { class: 'gantt-empty' }, emptyState('No step has started yet'));
+  const empty = h('div', { class: 'gantt-empty' }, loadingView());
   const element = h('div', { class: 'gantt', 'data-testid': 'gantt' }, head, list.element, empty);
   list.element.addEventListener('click', (event) => {
     const row = event.target.closest('[data-step]');
     if (row) onStepClick(row.dataset.step);
   });
-  const resizeObserver = new ResizeObserver(() => renderAxis());
+  let axisWidth = 0;
+  // Sizes are taken where layout is fresh (resize observers), never read mid-build.
+  const resizeObserver = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      if (entry.target === axis) axisWidth = entry.contentRect.width;
+      // The rows scroll and the head does not: line them up past the scrollbar.
+      else head.style.paddingRight = `${list.element.offsetWidth - list.element.clientWidth}px`;
+    }
+    renderAxis();
+  });
   resizeObserver.observe(axis);
+  resizeObserver.observe(list.element);
 
   const percent = (us) => `${((us - origin) / span) * 100}%`;
 
@@ -2104,7 +2176,7 @@ function createGantt({ onStepClick }) {
   }
 
   function renderAxis() {
-    const width = axis.clientWidth;
+    const width = axisWidth;
     if (!width) return;
     const step = niceStep(span / Math.max(1, width / 90));
     const ticks = [];
@@ -2113,8 +2185,6 @@ function createGantt({ onStepClick }) {
     }
     axis.replaceChildren(...ticks);
     element.style.setProperty('--tick', `${(step / span) * width}px`);
-    // The rows scroll and the head does not: line them up past the scrollbar.
-    head.style.paddingRight = `${list.element.offsetWidth - list.element.clientWidth}px`;
   }
 
   return {
@@ -2135,6 +2205,7 @@ function createGantt({ onStepClick }) {
       origin = run.started_at ?? (Number.isFinite(first) ? first : clock);
       const finish = run.ended_at ?? (isLiveStatus(runStatusOf(run)) ? clock : last);
       span = Math.max(1000, Math.max(finish, last) - origin);
+      setChildren(empty, emptyState('No step has started yet'));
       empty.hidden = rows.length > 0;
       list.setCount(rows.length);
       renderAxis();
@@ -2199,7 +2270,7 @@ function eventLevel(event) {
   return 'info';
 }
 
-function createEventLog({ scope, runId, onStepClick, onEnd, totals }) {
+function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, totals }) {
   const filters = { step: '', level: 'all', type: '', q: '' };
   let events = [];
   let prevCursor = null; // `before` of the page before the first loaded event, null at the start
@@ -2286,9 +2357,11 @@ function createEventLog({ scope, runId, onStepClick, onEnd, totals }) {
       list.setCount(events.length);
       list.scrollToBottom();
       renderInfo();
+      if (ticket === 1) onFirstPage?.(events);
       openStream(ticket);
     } catch (error) {
       if (ticket === generation) { showError(error, 'log'); renderInfo('Could not load the events.'); }
+      if (ticket === 1) onFirstPage?.(null);
     }
   }
 
@@ -2352,7 +2425,7 @@ function createEventLog({ scope, runId, onStepClick, onEnd, totals }) {
 
   function onListScroll() {
     if (list.isAtBottom()) hideJump();
-    if (list.element.scrollTop < LOG_ROW_HEIGHT * 8 && prevCursor != null && !loadingOlder && events.length) loadOlder();
+    if (list.top < LOG_ROW_HEIGHT * 8 && prevCursor != null && !loadingOlder && events.length) loadOlder();
   }
 
   async function loadOlder() {
@@ -2367,11 +2440,10 @@ function createEventLog({ scope, runId, onStepClick, onEnd, totals }) {
       prevCursor = page.prev ?? null;
       if (older.length) {
         // Keep the rows the user is reading where they are on screen.
-        const keep = list.element.scrollTop;
+        const keep = list.top;
         events = older.concat(events);
         list.setCount(events.length);
-        list.element.scrollTop = keep + older.length * LOG_ROW_HEIGHT;
-        list.render();
+        list.scrollTo(keep + older.length * LOG_ROW_HEIGHT);
       }
       renderInfo();
     } catch (error) {
@@ -2439,7 +2511,7 @@ function createEventLog({ scope, runId, onStepClick, onEnd, totals }) {
 
 /* ---- Step panel: one step's error, attempts, outputs, expectations, logs ----------- */
 
-function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs }) {
+function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs, onToggle }) {
   const element = h('aside', { class: 'step-panel', 'data-testid': 'step-panel', hidden: true, 'aria-label': 'Step details' });
   let key = null;
   let signature = '';
@@ -2455,12 +2527,14 @@ function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs }) {
     key = stepKey;
     element.hidden = false;
     signature = '';
+    onToggle?.(true);
     refresh();
   }
 
   function close() {
     key = null;
     element.hidden = true;
+    onToggle?.(false);
   }
 
   /** Re-renders when the step moved on (called on each summary refresh). */
@@ -2668,26 +2742,41 @@ async function assetsPage(scope, root) {
   }));
 }
 
+const ASSET_PAGE = 200; // materializations shown at once; the rest on request
+
 async function assetPage(scope, root, key) {
   root.append(pageHeader({ eyebrow: 'Asset', title: key, actions: [h('a', { class: 'button ghost', href: '#/assets' }, 'All assets')] }), loadingView());
   const answer = await scope.api(`/api/assets/history${query({ key })}`);
   root.lastChild.remove();
   const history = answer.history ?? [];
   const newestFirst = [...history].reverse();
+  const list = h('div', { class: 'asset-history', 'data-testid': 'asset-history' });
+  const more = h('button', { class: 'button small', onclick: () => showMore() });
+  const footer = h('div', { class: 'table-footer' }, more);
+  let shown = 0;
+  function showMore() {
+    const next = newestFirst.slice(shown, shown + ASSET_PAGE);
+    appendChildren(list, next.map(assetEventView));
+    shown += next.length;
+    footer.hidden = shown >= newestFirst.length;
+    more.textContent = `Show ${formatCount(Math.min(ASSET_PAGE, newestFirst.length - shown))} older (${formatCount(newestFirst.length - shown)} left)`;
+  }
+  if (newestFirst.length) showMore();
+  else list.append(emptyState('Never materialized'));
   appendChildren(root, [
-    metadataCharts(history),
-    card({
-      title: `Materializations · ${history.length}`,
-      body: h('div', { class: 'asset-history', 'data-testid': 'asset-history' },
-        newestFirst.length ? newestFirst.map((entry) => h('div', { class: 'asset-event', 'data-testid': 'asset-event', 'data-run': entry.run },
-          h('div', { class: 'asset-event-head' },
-            h('span', { class: 'nowrap' }, formatTime(entry.event?.timestamp)),
-            h('span', {}, 'run ', h('a', { class: 'mono', href: `#/runs/${enc(entry.run)}` }, entry.run)),
-            h('span', {}, 'step ', h('b', { class: 'mono' }, entry.step))),
-          entry.event?.description ? h('div', { class: 'description' }, entry.event.description) : null,
-          metadataTable(entry.event?.metadata)))
-          : emptyState('Never materialized')),
-    })]);
+    metadataCharts(history.slice(-500)),
+    card({ title: `Materializations · ${formatCount(history.length)}`, body: [list, footer] }),
+  ]);
+}
+
+function assetEventView(entry) {
+  return h('div', { class: 'asset-event', 'data-testid': 'asset-event', 'data-run': entry.run },
+    h('div', { class: 'asset-event-head' },
+      h('span', { class: 'nowrap' }, formatTime(entry.event?.timestamp)),
+      h('span', {}, 'run ', h('a', { class: 'mono', href: `#/runs/${enc(entry.run)}` }, entry.run)),
+      h('span', {}, 'step ', h('b', { class: 'mono' }, entry.step))),
+    entry.event?.description ? h('div', { class: 'description' }, entry.event.description) : null,
+    metadataTable(entry.event?.metadata));
 }
 
 /** A small line chart per numeric metadata label over an asset's history. */
@@ -2700,7 +2789,9 @@ function metadataCharts(history) {
       series.get(m.label).push([entry.event.timestamp, Number(m.value.value)]);
     }
   }
-  const charts = [...series].filter(([, points]) => points.length >= 2).slice(0, 6);
+  // A label whose value never changed has nothing to plot.
+  const varies = (points) => points.some((p) => p[1] !== points[0][1]);
+  const charts = [...series].filter(([, points]) => points.length >= 2 && varies(points)).slice(0, 6);
   if (!charts.length) return null;
   return card({ title: 'Metadata over time', body: h('div', { class: 'charts' }, charts.map(([label, points]) => sparkline(label, points))) });
 }
@@ -2729,11 +2820,15 @@ function sparkline(label, points) {
 
 window.addEventListener('hashchange', route);
 route();
-// The manifest path in the top bar; a failure shows on the pages that need it.
-api('/api/pipelines').then((info) => {
-  manifestInfo = info;
-  document.getElementById('manifest-path').textContent = info.manifest ?? '';
-}).catch(() => {});
+// The manifest path in the top bar, unless a page fetched it already. A run page opens
+// first: the server reads a big manifest slowly, and the run's summary comes before.
+setTimeout(() => {
+  if (manifestInfo) return;
+  api('/api/pipelines').then((info) => {
+    manifestInfo = info;
+    document.getElementById('manifest-path').textContent = info.manifest ?? '';
+  }).catch(() => {}); // the pages that need it show its error
+}, location.hash.startsWith('#/runs/') ? 3000 : 0);
 
 // For tests and the curious: the layout is pure and can be timed from the console.
 window.weft = { layoutDag };

@@ -1,0 +1,55 @@
+// Times how long Chromium takes to open a run page of the web UI: from navigation until
+// the run's status, its graph and the first rows of its event log are visible. Used by
+// `cargo bench -p weft-benches --bench ui` on a run of 10,000 steps and 100,000 log lines.
+//
+//   node tests/ui/open-run.mjs --url http://127.0.0.1:PORT --run RUNID [--repeat 5] [--screenshot FILE]
+//
+// Prints one JSON line: {"first_ms": ..., "median_ms": ..., "samples_ms": [...]}. Each
+// sample opens the page in a new browser context (no cache, no state).
+
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const args = { url: null, run: null, repeat: 5, screenshot: null };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) {
+  const [flag, value] = [argv[i], argv[i + 1]];
+  if (flag === '--url') args.url = value.replace(/\/+$/, '');
+  else if (flag === '--run') args.run = value;
+  else if (flag === '--repeat') args.repeat = Number(value);
+  else if (flag === '--screenshot') args.screenshot = value;
+  else { console.error(`open-run: unknown argument ${flag}`); process.exit(2); }
+}
+if (!args.url || !args.run) { console.error('open-run: --url and --run are required'); process.exit(2); }
+
+const cache = process.env.WEFT_UI_TESTS
+  || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'weft', 'ui-tests');
+const { chromium } = createRequire(path.join(cache, 'package.json'))('playwright-core');
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const samples = [];
+try {
+  for (let i = 0; i < args.repeat; i++) {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const start = performance.now();
+    await page.goto(`${args.url}/#/runs/${args.run}`);
+    await page.locator('[data-testid=run-status]').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('[data-testid=run-dag]').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('[data-testid=event-row]').first().waitFor({ state: 'visible', timeout: 30_000 });
+    samples.push(performance.now() - start);
+    if (args.screenshot && i === args.repeat - 1) await page.screenshot({ path: args.screenshot, fullPage: false });
+    await context.close();
+  }
+} finally {
+  await browser.close();
+}
+const sorted = [...samples].sort((a, b) => a - b);
+const round = (ms) => Math.round(ms * 10) / 10;
+console.log(JSON.stringify({
+  first_ms: round(samples[0]), median_ms: round(sorted[Math.floor(sorted.length / 2)]), samples_ms: samples.map(round),
+}));
