@@ -1,5 +1,5 @@
 //! Events: everything that happens in a run. The event log is the source of truth for
-//! the CLI, the API and (later) the UI.
+//! the CLI, the API and the UI.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
