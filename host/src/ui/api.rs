@@ -21,7 +21,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 type Result<T> = std::result::Result<T, ApiError>;
 type Shared = State<Arc<Ui>>;
@@ -30,17 +30,40 @@ type Shared = State<Arc<Ui>>;
 const MAX_BODY: usize = 1 << 20;
 
 impl Ui {
-    fn manifest(&self) -> Result<Manifest> {
-        Ok(Manifest::load(&self.manifest)?)
+    /// The manifest, read again only when its file changed (a 10,000-step manifest takes
+    /// tens of milliseconds to read).
+    fn manifest(&self) -> Result<Arc<Manifest>> {
+        let stamp = stamp(&self.manifest);
+        let mut cached = self.manifest_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, manifest)) = cached.as_ref()
+            && *at == stamp
+        {
+            return Ok(manifest.clone());
+        }
+        let manifest = Arc::new(Manifest::load(&self.manifest)?);
+        *cached = Some((stamp, manifest.clone()));
+        Ok(manifest)
     }
 
     fn run_id(&self, text: &str) -> Result<RunId> {
         Ok(self.host.db().resolve_run(text)?)
     }
 
+    /// Runs `work` on a blocking thread: folding a long log or scanning it must not hold
+    /// up the server's other requests.
+    async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Ui) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let ui = self.clone();
+        tokio::task::spawn_blocking(move || work(&ui))
+            .await
+            .map_err(|e| ApiError::from(crate::error::Error::Host(format!("a request's worker failed: {e}"))))?
+    }
+
     /// The run's summary, brought up to date with the events stored since it was last
-    /// asked for.
-    async fn summary(&self, id: RunId) -> Result<Arc<tokio::sync::Mutex<RunSummary>>> {
+    /// asked for. Blocking: call it from [`Ui::blocking`].
+    fn summary(&self, id: RunId) -> Result<Arc<Mutex<RunSummary>>> {
         let summary = {
             let mut cache = self.summaries.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= SUMMARY_CACHE && !cache.contains_key(&id) {
@@ -49,13 +72,20 @@ impl Ui {
             cache.entry(id).or_default().clone()
         };
         {
-            let mut folded = summary.lock().await;
+            let mut folded = summary.lock().unwrap_or_else(|e| e.into_inner());
             for event in self.host.db().events_from(id, folded.next_seq())? {
                 folded.apply(&event);
             }
         }
         Ok(summary)
     }
+}
+
+/// When a file last changed, as far as a cache needs to know.
+pub(super) type Stamp = Option<(std::time::SystemTime, u64)>;
+
+fn stamp(path: &std::path::Path) -> Stamp {
+    std::fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 pub(super) async fn pipelines(State(ui): Shared) -> Result<Json<JsonValue>> {
@@ -88,59 +118,87 @@ fn modes(manifest: &Manifest) -> Vec<JsonValue> {
         .collect()
 }
 
-pub(super) async fn pipeline(State(ui): Shared, Path(name): Path<String>) -> Result<Json<JsonValue>> {
+pub(super) async fn pipeline_graph(State(ui): Shared, Path(name): Path<String>) -> Result<Response> {
     let manifest = ui.manifest()?;
     let Some(decl) = manifest.pipeline(&name) else {
         return Err(ApiError::not_found(format!("no pipeline `{name}` in {}", ui.manifest.display())));
     };
-    let steps = ui.host.pipeline_graph(&manifest, &name).await?;
-    let mut template = serde_json::Map::new();
-    let steps_json: Vec<JsonValue> = steps
-        .iter()
-        .map(|step| {
-            let def = &step.solid.def;
-            let has_config = def.config_schema.is_some() || step.config.as_object().is_some_and(|o| !o.is_empty());
-            if has_config {
-                template.insert(step.key.clone(), json!({ "config": step.config }));
-            }
-            let declared = decl.steps.iter().find(|s| s.alias == step.key).and_then(|s| manifest.solid(&s.solid));
-            let language = declared.and_then(|s| s.source.as_ref()).map_or("component", |s| s.language.name());
-            let inputs: Vec<JsonValue> = def
-                .inputs
-                .iter()
-                .map(|input| {
-                    let sources: Vec<JsonValue> = step
-                        .inputs
-                        .iter()
-                        .filter(|i| i.name == input.name)
-                        .flat_map(|i| &i.sources)
-                        .map(|(from, output)| json!({ "step": steps[*from].key, "output": output }))
-                        .collect();
-                    json!({
-                        "name": input.name, "type": input.ty, "description": input.description,
-                        "optional": input.optional, "multiple": input.multiple, "sources": sources,
-                    })
-                })
-                .collect();
-            json!({
-                "key": step.key, "solid": def.name, "description": def.description, "version": def.version,
-                "language": language, "inputs": inputs,
-                "outputs": def.outputs.iter().map(|o| json!({
-                    "name": o.name, "type": o.ty, "description": o.description, "optional": o.optional,
-                })).collect::<Vec<_>>(),
-                "config_schema": def.config_schema, "config": has_config.then_some(&step.config),
-                "resources": def.resources.iter().map(|r| json!({ "name": r.name, "kind": r.kind })).collect::<Vec<_>>(),
-                "tags": def.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
-                "upstream": step.upstream.iter().map(|&u| &steps[u].key).collect::<Vec<_>>(),
-            })
-        })
+    // The graph changes only with the manifest or a component.
+    let stamps: Vec<Stamp> = std::iter::once(stamp(&ui.manifest))
+        .chain(decl.steps.iter().filter_map(|s| manifest.solid(&s.solid)).map(|s| stamp(&s.wasm)))
         .collect();
-    Ok(Json(json!({
-        "name": decl.name, "description": decl.description, "modes": modes(&manifest),
+    if let Some((at, body)) = ui.graphs.lock().unwrap_or_else(|e| e.into_inner()).get(&name)
+        && *at == stamps
+    {
+        return Ok(json_body(body.clone()));
+    }
+    let steps = ui.host.pipeline_graph(&manifest, &name).await?;
+    let (name_, manifest_) = (name.clone(), manifest.clone());
+    let body: Arc<str> = ui.blocking(move |_| Ok(graph_json(&manifest_, &name_, &steps).into())).await?;
+    ui.graphs.lock().unwrap_or_else(|e| e.into_inner()).insert(name, (stamps, body.clone()));
+    Ok(json_body(body))
+}
+
+fn json_body(body: Arc<str>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// A pipeline's graph: each solid's definition once, and each step's wiring and config.
+fn graph_json(manifest: &Manifest, name: &str, steps: &[crate::plan::PlannedStep]) -> String {
+    let decl = manifest.pipeline(name).expect("the caller found the pipeline");
+    let mut solids = serde_json::Map::new();
+    let mut steps_json = Vec::with_capacity(steps.len());
+    for (step, declared) in steps.iter().zip(&decl.steps) {
+        let def = &step.solid.def;
+        if !solids.contains_key(&declared.solid) {
+            let language = manifest
+                .solid(&declared.solid)
+                .and_then(|s| s.source.as_ref())
+                .map_or("component", |s| s.language.name());
+            solids.insert(
+                declared.solid.clone(),
+                json!({
+                    "name": def.name, "description": def.description, "version": def.version, "language": language,
+                    "inputs": def.inputs.iter().map(|i| json!({
+                        "name": i.name, "type": i.ty, "description": i.description,
+                        "optional": i.optional, "multiple": i.multiple,
+                    })).collect::<Vec<_>>(),
+                    "outputs": def.outputs.iter().map(|o| json!({
+                        "name": o.name, "type": o.ty, "description": o.description, "optional": o.optional,
+                    })).collect::<Vec<_>>(),
+                    "config_schema": def.config_schema,
+                    "resources": def.resources.iter().map(|r| json!({ "name": r.name, "kind": r.kind })).collect::<Vec<_>>(),
+                    "tags": def.tags.iter().cloned().collect::<BTreeMap<_, _>>(),
+                }),
+            );
+        }
+        // A step's config is sent when the manifest gives one or the schema requires
+        // something: the rest run on their defaults, and a 10,000-step graph is not
+        // 10,000 copies of them.
+        let required = def.config_schema.as_ref().and_then(|s| s.get("required")).and_then(|r| r.as_array());
+        let has_config = declared.config.is_some() || required.is_some_and(|r| !r.is_empty());
+        let mut sources = serde_json::Map::new();
+        for input in &step.inputs {
+            let from: Vec<JsonValue> =
+                input.sources.iter().map(|(s, output)| json!({ "step": steps[*s].key, "output": output })).collect();
+            sources.insert(input.name.clone(), JsonValue::Array(from));
+        }
+        let mut entry = json!({ "key": step.key, "solid": declared.solid });
+        if !sources.is_empty() {
+            entry["sources"] = JsonValue::Object(sources);
+        }
+        if has_config {
+            entry["config"] = step.config.clone();
+        }
+        steps_json.push(entry);
+    }
+    json!({
+        "name": decl.name, "description": decl.description, "modes": modes(manifest),
         "presets": decl.presets.iter().map(|(name, config)| json!({ "name": name, "config": config })).collect::<Vec<_>>(),
+        "solids": solids,
         "steps": steps_json,
-        "config_template": { "solids": template },
-    })))
+    })
+    .to_string()
 }
 
 /// What the launchpad sends: a pipeline and how to run it.
@@ -280,18 +338,53 @@ pub(super) async fn runs(State(ui): Shared, RawQuery(query): RawQuery) -> Result
     Ok(Json(json!({ "runs": runs, "next": next })))
 }
 
+/// The body of `GET /api/runs/{id}`.
+#[derive(serde::Serialize)]
+struct RunView<'a> {
+    run: &'a RunRecord,
+    last_seq: Option<u64>,
+    events: u64,
+    log_lines: u64,
+    steps: &'a [super::StepSummary],
+}
+
 pub(super) async fn run(State(ui): Shared, Path(id): Path<String>) -> Result<Response> {
     let id = ui.run_id(&id)?;
-    // The record first: if it says the run ended, the events read after it are all.
-    let record = ui.host.db().run(id)?;
-    let summary = ui.summary(id).await?;
-    let summary = summary.lock().await;
-    let last_seq = summary.next_seq().checked_sub(1);
-    let body = json!({
-        "run": record, "last_seq": last_seq, "events": summary.events, "log_lines": summary.log_lines,
-        "steps": summary.steps,
-    });
-    Ok(Json(body).into_response())
+    let body = ui
+        .blocking(move |ui| {
+            // The record first: if it says the run ended, the events read after it are all.
+            let record = ui.host.db().run(id)?;
+            let summary = ui.summary(id)?;
+            let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, body)) = &summary.rendered
+                && *at == summary.next_seq()
+            {
+                return Ok(body.clone());
+            }
+            let view = RunView {
+                run: &record,
+                last_seq: summary.next_seq().checked_sub(1),
+                events: summary.events,
+                log_lines: summary.log_lines,
+                steps: &summary.steps,
+            };
+            let body: Arc<str> =
+                serde_json::to_string(&view).map_err(|e| crate::error::Error::Host(e.to_string()))?.into();
+            if record.status.is_finished() {
+                summary.rendered = Some((summary.next_seq(), body.clone()));
+            }
+            Ok(body)
+        })
+        .await?;
+    Ok(json_body(body))
+}
+
+/// The graph of the run's pipeline, as `GET /api/pipelines/{name}` gives it: the run
+/// page asks for it at once, without waiting to learn the pipeline's name.
+pub(super) async fn run_graph(state: Shared, Path(id): Path<String>) -> Result<Response> {
+    let id = state.run_id(&id)?;
+    let pipeline = state.host.db().run(id)?.pipeline;
+    pipeline_graph(state, Path(pipeline)).await
 }
 
 pub(super) async fn events(State(ui): Shared, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response> {
@@ -306,8 +399,8 @@ pub(super) async fn events(State(ui): Shared, Path(id): Path<String>, RawQuery(q
         PageStart::After(params.number("after")?)
     };
     let limit = params.number("limit")?.unwrap_or(200);
-    let body = events::page(&ui, id, start, limit, &filter)?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    let body = ui.blocking(move |ui| events::page(ui, id, start, limit, &filter)).await?;
+    Ok(json_body(body.into()))
 }
 
 pub(super) async fn stream(
@@ -328,8 +421,13 @@ pub(super) async fn stream(
 pub(super) async fn logs(State(ui): Shared, Path((id, step)): Path<(String, String)>) -> Result<Json<JsonValue>> {
     let id = ui.run_id(&id)?;
     let logs = ui.host.db().compute_logs(id, &step)?;
-    if logs.is_empty() && !ui.summary(id).await?.lock().await.has_step(&step) {
-        return Err(ApiError::not_found(format!("run {id} has no step `{step}`")));
+    if logs.is_empty() {
+        let wanted = step.clone();
+        let known =
+            ui.blocking(move |ui| Ok(ui.summary(id)?.lock().unwrap_or_else(|e| e.into_inner()).has_step(&wanted)));
+        if !known.await? {
+            return Err(ApiError::not_found(format!("run {id} has no step `{step}`")));
+        }
     }
     let mut attempts: BTreeMap<u32, serde_json::Map<String, JsonValue>> = BTreeMap::new();
     for (attempt, stream, bytes) in logs {

@@ -97,6 +97,9 @@ pub(super) fn page(
 ) -> Result<String, ApiError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let db = ui.host.db();
+    // Read before the page: a stream that resumes after `last_seq` then sees again what
+    // was stored meanwhile (clients drop duplicates by `seq`), never less.
+    let last_seq = db.last_event_seq(id)?;
     let mut found: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut collect = |seq: u64, raw: &[u8]| {
         if filter.passes(raw) {
@@ -124,7 +127,6 @@ pub(super) fn page(
     let full = found.len() == limit;
     let next = if !backwards && full { found.last().map(|(seq, _)| *seq) } else { None };
     let prev = if backwards && full { found.first().map(|(seq, _)| *seq) } else { None };
-    let last_seq = db.last_event_seq(id)?;
     let mut body = String::with_capacity(found.iter().map(|(_, raw)| raw.len() + 1).sum::<usize>() + 64);
     body.push_str("{\"events\":[");
     for (i, (_, raw)) in found.iter().enumerate() {

@@ -52,6 +52,9 @@ pub struct UiOptions {
     pub token: Option<String>,
 }
 
+/// A cached answer, with the stamps of the files it was made from.
+type StampedBody = (Vec<api::Stamp>, Arc<str>);
+
 /// What the handlers share.
 #[derive(Debug)]
 struct Ui {
@@ -63,7 +66,11 @@ struct Ui {
     loopback_port: Option<u16>,
     /// Runs this process launched and can cancel.
     launched: Mutex<HashMap<RunId, CancelToken>>,
-    summaries: Mutex<HashMap<RunId, Arc<tokio::sync::Mutex<RunSummary>>>>,
+    summaries: Mutex<HashMap<RunId, Arc<Mutex<RunSummary>>>>,
+    /// The manifest as last read, with the stamp of its file then.
+    manifest_cache: Mutex<Option<(api::Stamp, Arc<crate::manifest::Manifest>)>>,
+    /// Each pipeline's graph JSON, with the stamps of the manifest and components then.
+    graphs: Mutex<HashMap<String, StampedBody>>,
 }
 
 /// The UI's routes over `host`, for `options.manifest`, to mount in another axum
@@ -97,14 +104,17 @@ fn build(host: Host, options: &UiOptions) -> crate::Result<(Router, Arc<Ui>)> {
         loopback_port: options.addr.ip().is_loopback().then_some(options.addr.port()),
         launched: Mutex::default(),
         summaries: Mutex::default(),
+        manifest_cache: Mutex::default(),
+        graphs: Mutex::default(),
     });
     let api = Router::new()
         .route("/api/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
         .route("/api/pipelines", get(api::pipelines))
-        .route("/api/pipelines/{name}", get(api::pipeline))
+        .route("/api/pipelines/{name}", get(api::pipeline_graph))
         .route("/api/pipelines/{name}/validate", post(api::validate))
         .route("/api/runs", get(api::runs).post(api::launch))
         .route("/api/runs/{id}", get(api::run))
+        .route("/api/runs/{id}/graph", get(api::run_graph))
         .route("/api/runs/{id}/events", get(api::events))
         .route("/api/runs/{id}/events/stream", get(api::stream))
         .route("/api/runs/{id}/steps/{step}/logs", get(api::logs))

@@ -165,6 +165,7 @@ async function api(path, { method = 'GET', body, signal } = {}) {
   try {
     response = await fetch(path, init);
     text = await response.text();
+    performance.mark('text '+path.slice(-12));
   } catch (error) {
     if (isAbort(error)) throw error;
     throw new ApiError(0, { kind: 'network', message: `Cannot reach the weft server (${error.message}).` });
@@ -173,6 +174,7 @@ async function api(path, { method = 'GET', body, signal } = {}) {
   if (text) {
     try {
       data = JSON.parse(text);
+      performance.mark('parsed '+path.slice(-12));
     } catch {
       data = null;
     }
@@ -250,10 +252,22 @@ class PageScope {
   }
   get alive() { return !this.controller.signal.aborted; }
   api(path, options = {}) { return api(path, { ...options, signal: this.controller.signal }); }
-  onDispose(fn) { this.cleanups.push(fn); }
+  /** Runs `fn` when the page goes; at once when it has gone already (a late registration). */
+  onDispose(fn) {
+    if (this.alive) { this.cleanups.push(fn); return; }
+    try { fn(); } catch (error) { console.error(error); }
+  }
+  /** An interval that ends with the page; none is started once the page has gone. */
   every(ms, fn) {
-    const id = setInterval(fn, ms);
+    if (!this.alive) return;
+    const id = setInterval(() => { if (this.alive) fn(); }, ms);
     this.onDispose(() => clearInterval(id));
+  }
+  /** A debounced `fn` owned by the page: pending calls are dropped when it goes. */
+  debounce(fn, ms) {
+    const debounced = debounce((...args) => { if (this.alive) fn(...args); }, ms);
+    this.onDispose(debounced.cancel);
+    return debounced;
   }
   dispose() {
     this.controller.abort();
@@ -402,7 +416,10 @@ function metadataTable(entries) {
 function metadataValue(value) {
   const v = value?.value;
   switch (value?.type) {
-    case 'url': return h('a', { href: v, target: '_blank', rel: 'noopener noreferrer' }, v);
+    case 'url': {
+      const href = webUrl(v);
+      return href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, String(v)) : h('span', { class: 'prewrap' }, String(v ?? ''));
+    }
     case 'path': return h('code', {}, v);
     case 'json': {
       let text = v;
@@ -413,6 +430,16 @@ function metadataValue(value) {
     case 'boolean': return h('span', { class: 'mono' }, String(v));
     case 'markdown': return h('div', { class: 'prewrap' }, v);
     default: return h('span', { class: 'prewrap' }, String(v ?? ''));
+  }
+}
+
+/** An absolute http(s) address, or null: a step's metadata must not make a javascript: link. */
+function webUrl(value) {
+  try {
+    const url = new URL(String(value ?? ''));
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
   }
 }
 
@@ -981,6 +1008,7 @@ function createCanvasRenderer(surface, nodes, layout, state, view) {
   }
 
   function draw() {
+    performance.mark('draw');
     frame = 0;
     if (!colors) {
       colors = readDagColors(surface);
@@ -1169,13 +1197,60 @@ function statusLegend() {
 
 let manifestInfo = null; // GET /api/pipelines, cached for the nav and the runs filter
 
-// A pipeline's graph, as run pages draw it. The server plans the pipeline for every
-// request (seconds for 10,000 steps), so runs of one pipeline share an answer a minute.
+// The API sends each solid's definition once (`solids`) and each step's wiring
+// (`sources`): a 10,000-step graph would otherwise repeat every schema 10,000 times.
+// This gives every step its solid's fields, its inputs with their sources, and the
+// steps upstream of it.
+function hydrateGraph(answer) {
+  const solids = answer.solids ?? {};
+  for (const step of answer.steps ?? []) {
+    const solid = solids[step.solid] ?? {};
+    const sources = step.sources ?? {};
+    step.description = solid.description;
+    step.version = solid.version;
+    step.language = solid.language;
+    step.outputs = solid.outputs ?? [];
+    step.config_schema = solid.config_schema ?? null;
+    step.resources = solid.resources ?? [];
+    step.tags = solid.tags ?? {};
+    step.inputs = (solid.inputs ?? []).map((input) => ({ ...input, sources: sources[input.name] ?? [] }));
+    step.config ??= null;
+    // The steps feeding this one, each once, in the order its inputs name them.
+    step.upstream = [...new Set(Object.values(sources).flat().map((source) => source.step))];
+  }
+  // A run config to start editing from: every step's config, its defaults filled in.
+  const template = {};
+  for (const step of answer.steps ?? []) if (step.config != null) template[step.key] = { config: step.config };
+  answer.config_template = { solids: template };
+  return answer;
+}
+
+// A run summary leaves out what is empty (no error, no outputs, no expectations), and a
+// step's attempt list when it is one attempt that says what the step says: a summary of
+// 10,000 steps is half the size for it. This puts all of it back.
+function normalizeSummary(summary) {
+  for (const step of summary.steps ?? []) {
+    step.start ??= null;
+    step.end ??= null;
+    step.error ??= null;
+    step.outputs ??= [];
+    step.expectations ??= { passed: 0, failed: 0 };
+    step.materializations ??= 0;
+    step.attempts ??= [{ attempt: 1, start: step.start, end: step.end, status: step.status, error: step.error }];
+    for (const attempt of step.attempts) {
+      attempt.end ??= null;
+      attempt.error ??= null;
+    }
+  }
+  return summary;
+}
+
+// A pipeline's graph, as run pages draw it; runs of one pipeline share an answer a minute.
 const graphCache = new Map(); // name -> {at, promise}
 function pipelineGraph(name) {
   const cached = graphCache.get(name);
   if (cached && Date.now() - cached.at < 60_000) return cached.promise;
-  const promise = api(`/api/pipelines/${enc(name)}`);
+  const promise = api(`/api/pipelines/${enc(name)}`).then(hydrateGraph);
   graphCache.set(name, { at: Date.now(), promise });
   promise.catch(() => graphCache.delete(name));
   return promise;
@@ -1252,7 +1327,7 @@ async function pipelinePage(scope, root, name) {
       h('a', { class: 'button primary', href: `#/launch/${enc(name)}`, 'data-testid': 'launch-button' }, '▶ Launchpad'),
     ],
   }), loadingView());
-  const pipeline = await scope.api(`/api/pipelines/${enc(name)}`);
+  const pipeline = hydrateGraph(await scope.api(`/api/pipelines/${enc(name)}`));
   root.lastChild.remove();
   if (pipeline.description) root.firstChild.querySelector('.page-heading').append(h('p', { class: 'subtitle' }, pipeline.description));
 
@@ -1532,10 +1607,10 @@ async function launchpadPage(scope, root, name) {
     eyebrow: 'Launchpad', title: name,
     actions: [h('a', { class: 'button ghost', href: `#/pipelines/${enc(name)}` }, 'Pipeline')],
   }), loadingView());
-  const pipeline = await scope.api(`/api/pipelines/${enc(name)}`);
+  const pipeline = hydrateGraph(await scope.api(`/api/pipelines/${enc(name)}`));
   root.lastChild.remove();
 
-  const template = prettyJson(pipeline.config_template ?? {});
+  const template = prettyJson(pipeline.config_template);
   const defaultMode = pipeline.modes.find((m) => m.default) ?? pipeline.modes[0];
   const modeSelect = h('select', { 'data-testid': 'mode-select', value: defaultMode?.name ?? '' },
     pipeline.modes.length
@@ -1555,8 +1630,17 @@ async function launchpadPage(scope, root, name) {
   const modeBox = h('div', { class: 'card-body' });
 
   let validation = 0; // the latest request; older answers are ignored
+  let validating = null; // the AbortController of the validation in flight
+  let launching = false;
   let problems = [];
   let pending = true;
+  scope.onDispose(() => validating?.abort());
+
+  /** Stops the validation in flight: a newer edit makes its answer worthless. */
+  function abortValidation() {
+    validating?.abort();
+    validating = null;
+  }
 
   /** The launch request, or the local problems that stop one from being made. */
   function buildRequest() {
@@ -1585,7 +1669,7 @@ async function launchpadPage(scope, root, name) {
     return { request, local };
   }
 
-  const validateLater = debounce(validate, 300);
+  const validateLater = scope.debounce(validate, 300);
   function revalidate() {
     // Bad JSON is reported at once, without asking the server.
     const { local } = buildRequest();
@@ -1593,6 +1677,7 @@ async function launchpadPage(scope, root, name) {
     if (local.length) {
       validateLater.cancel();
       validation++;
+      abortValidation();
       showProblems(local, null);
       return;
     }
@@ -1604,8 +1689,10 @@ async function launchpadPage(scope, root, name) {
     const { request, local } = buildRequest();
     if (local.length) return showProblems(local, null);
     const ticket = ++validation;
+    abortValidation();
+    const controller = (validating = new AbortController());
     try {
-      const answer = await scope.api(`/api/pipelines/${enc(name)}/validate`, { method: 'POST', body: request });
+      const answer = await api(`/api/pipelines/${enc(name)}/validate`, { method: 'POST', body: request, signal: controller.signal });
       if (ticket !== validation) return;
       clearError('validate');
       showProblems(answer.ok ? [] : answer.problems ?? [], answer.ok ? answer.steps ?? [] : null);
@@ -1613,6 +1700,8 @@ async function launchpadPage(scope, root, name) {
       if (ticket !== validation || isAbort(error)) return;
       if (error.kind === 'network') showError(error, 'validate');
       showProblems(error.problems.length ? error.problems : [{ key: error.kind, message: error.message }], null);
+    } finally {
+      if (validating === controller) validating = null;
     }
   }
 
@@ -1631,7 +1720,7 @@ async function launchpadPage(scope, root, name) {
   }
 
   function renderVerdict() {
-    submit.disabled = pending || problems.length > 0;
+    submit.disabled = launching || pending || problems.length > 0;
     verdict.className = `verdict ${pending ? 'pending' : problems.length ? 'bad' : 'good'}`;
     verdict.textContent = pending ? 'Validating…' : problems.length ? 'Fix the problems above to launch.' : 'The run config is valid.';
   }
@@ -1660,6 +1749,8 @@ async function launchpadPage(scope, root, name) {
   async function launch() {
     const { request, local } = buildRequest();
     if (local.length) return showProblems(local, null);
+    if (launching) return;
+    launching = true;
     submit.disabled = true;
     submit.textContent = 'Launching…';
     try {
@@ -1667,6 +1758,7 @@ async function launchpadPage(scope, root, name) {
       location.hash = `#/runs/${enc(answer.run.id)}`;
     } catch (error) {
       if (isAbort(error)) return;
+      launching = false;
       showError(error);
       if (error.problems.length) showProblems(error.problems, null);
       submit.textContent = '▶ Launch run';
@@ -1736,11 +1828,17 @@ async function runsPage(scope, root, params) {
   const tbody = h('tbody');
   const footer = h('div', { class: 'table-footer' });
   const liveDot = h('span', { class: 'live-indicator', title: 'Refreshes every second' }, h('span', { class: 'dot' }), 'Live');
-  let firstPage = [];
-  let older = []; // pages loaded with "Older runs", kept while the first page refreshes
+  // Every run loaded, by id: the first page (refreshed every second) and the pages loaded
+  // with "Older runs" merge here, so a new run pushing one past the first page keeps it.
+  let loaded = new Map();
+  let olderLoaded = false; // "Older runs" was used: `next` follows the oldest page
   let next = null;
   let lastSignature = '';
   let inFlight = false;
+  let generation = 0; // bumps when the filters change: older pages of other filters are dropped
+  let loadingOlder = null; // the generation of the "Older runs" request in flight
+  const olderButton = h('button', { class: 'button small', 'data-testid': 'runs-older', onclick: () => loadOlder() }, 'Older runs');
+  const shownCount = h('span', { class: 'muted' });
 
   function setPipelineOptions(names) {
     const all = [...new Set([...names, filters.pipeline].filter(Boolean))];
@@ -1771,8 +1869,8 @@ async function runsPage(scope, root, params) {
       const answer = await scope.api(`/api/runs${requestParams()}`);
       if (mine !== ticket) return;
       clearError('runs');
-      firstPage = answer.runs;
-      if (!older.length) next = answer.next;
+      mergeFirstPage(answer);
+      if (!olderLoaded) next = answer.next;
       render();
     } catch (error) {
       if (mine === ticket) showError(error, 'runs');
@@ -1781,32 +1879,61 @@ async function runsPage(scope, root, params) {
     }
   }
 
+  /**
+   * The first page is the truth for the runs at least as new as its oldest (for all of
+   * them until "Older runs" is used, or when it is the last page): a run there that it no
+   * longer lists left the filter. Older runs, loaded or pushed past it by new runs, stay.
+   */
+  function mergeFirstPage(answer) {
+    const oldest = olderLoaded && answer.next != null ? answer.runs.at(-1)?.id : null;
+    for (const id of loaded.keys()) {
+      if (oldest == null || id >= oldest) loaded.delete(id);
+    }
+    for (const run of answer.runs) loaded.set(run.id, run);
+  }
+
   async function loadOlder() {
-    const mine = ticket;
+    if (loadingOlder != null || !next) return;
+    const mine = generation;
+    loadingOlder = mine;
+    renderFooter();
     try {
       const answer = await scope.api(`/api/runs${requestParams(next)}`);
-      if (mine !== ticket) return;
-      older = older.concat(answer.runs);
+      if (mine !== generation) return;
+      for (const run of answer.runs) loaded.set(run.id, run);
+      olderLoaded = true;
       next = answer.next;
       render();
     } catch (error) {
-      showError(error, 'runs');
+      if (mine === generation) showError(error, 'runs');
+    } finally {
+      if (loadingOlder === mine) loadingOlder = null;
+      if (scope.alive) renderFooter();
     }
   }
 
+  // Run ids are ULIDs of one length: their text sorts as their time, newest last.
+  const sortedRuns = () => [...loaded.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+
   function render() {
-    const seen = new Set(firstPage.map((r) => r.id));
-    const runs = firstPage.concat(older.filter((r) => !seen.has(r.id)));
+    const runs = sortedRuns();
     const live = runs.some((r) => isLiveStatus(runStatusOf(r)));
     // Rebuild only when something changed (or a live run's clock moved).
     const signature = JSON.stringify(runs.map((r) => [r.id, r.status, r.ended_at])) + (live ? Date.now() : '');
-    if (signature === lastSignature) return;
-    lastSignature = signature;
-    tbody.replaceChildren(...runs.map(runRow));
-    if (!runs.length) tbody.append(h('tr', {}, h('td', { colspan: 6 }, emptyState('No runs match', 'Launch a pipeline from its launchpad, or change the filters.', h('a', { class: 'button', href: '#/pipelines' }, 'Pipelines')))));
-    setChildren(footer, 
-      h('span', { class: 'muted' }, `${formatCount(runs.length)} run${runs.length === 1 ? '' : 's'} shown`),
-      next ? h('button', { class: 'button small', onclick: loadOlder }, 'Older runs') : null);
+    if (signature !== lastSignature) {
+      lastSignature = signature;
+      tbody.replaceChildren(...runs.map(runRow));
+      if (!runs.length) tbody.append(h('tr', {}, h('td', { colspan: 6 }, emptyState('No runs match', 'Launch a pipeline from its launchpad, or change the filters.', h('a', { class: 'button', href: '#/pipelines' }, 'Pipelines')))));
+    }
+    shownCount.textContent = `${formatCount(runs.length)} run${runs.length === 1 ? '' : 's'} shown`;
+    renderFooter();
+  }
+
+  function renderFooter() {
+    olderButton.hidden = !next;
+    olderButton.disabled = loadingOlder != null;
+    olderButton.textContent = loadingOlder != null ? 'Loading…' : 'Older runs';
+    if (!footer.firstChild) footer.append(shownCount, olderButton);
   }
 
   function onFilterChange() {
@@ -1814,8 +1941,11 @@ async function runsPage(scope, root, params) {
     filters.status = statusSelect.value;
     filters.tag = tagInput.value;
     filters.since = sinceInput.value;
-    older = [];
+    generation++;
+    loaded = new Map();
+    olderLoaded = false;
     next = null;
+    loadingOlder = null;
     lastSignature = '';
     // Keep the filters in the address, without a navigation.
     history.replaceState(null, '', `#/runs${query(filters)}`);
@@ -1824,7 +1954,7 @@ async function runsPage(scope, root, params) {
   pipelineSelect.addEventListener('change', onFilterChange);
   statusSelect.addEventListener('change', onFilterChange);
   sinceInput.addEventListener('change', onFilterChange);
-  tagInput.addEventListener('input', debounce(onFilterChange, 300));
+  tagInput.addEventListener('input', scope.debounce(onFilterChange, 300));
 
   root.firstChild.querySelector('.title-row').append(liveDot);
   root.append(card({
@@ -1877,7 +2007,17 @@ function runRow(run) {
 const RUN_END_STATUS = { run_succeeded: 'SUCCESS', run_failed: 'FAILURE', run_canceled: 'CANCELED', run_interrupted: 'INTERRUPTED' };
 const statusFromLog = (events) => (events.length ? RUN_END_STATUS[events.at(-1).event] ?? 'STARTED' : 'QUEUED');
 
+/** Events that move a step or the run on: the ones a run summary has to be refreshed for. */
+const LIFECYCLE_EVENTS = new Set([
+  'step_started', 'step_succeeded', 'step_failed', 'step_retry', 'step_skipped', 'step_canceled', 'step_reused',
+]);
+const isLifecycleEvent = (type) => LIFECYCLE_EVENTS.has(type) || String(type ?? '').startsWith('run_');
+const SUMMARY_MIN_GAP_MS = 1000; // at most one summary request a second...
+const SUMMARY_GAP_FACTOR = 3; // ...and never more often than 3 times the last one took
+const SUMMARY_MAX_GAP_MS = 30_000; // the most a failing summary request backs off to
+
 async function runPage(scope, root, runId) {
+  performance.mark('runPage');
   root.classList.add('page-wide');
   // The page is built at once and the log's last page fetched with the summary: the log
   // is small and quick, the summary of 10,000 steps is not. Until the summary comes, the
@@ -1885,24 +2025,43 @@ async function runPage(scope, root, runId) {
   let summary = null;
   let ready = false; // set once the summary is in; the stream may end before that
   let endSeen = false;
-  let refreshing = false;
   const steps = new Map(); // key -> step summary
   let graph = null; // the pipeline's steps, when GET /api/pipelines/NAME answers
   let selected = new Set();
   let dag = null;
-  let firstPage;
-  const firstPageDone = new Promise((resolve) => { firstPage = resolve; });
+  let acting = false; // a cancel or re-execute request is in flight
+  // Summary refreshes follow the log's stream: a lifecycle event newer than the summary
+  // asks for one. At most one is in flight, and they are spaced by SUMMARY_MIN_GAP_MS or
+  // SUMMARY_GAP_FACTOR times the last answer's time, whichever is longer.
+  let lifecycleSeq = -1; // the newest lifecycle event the stream delivered
+  let refreshWanted = false;
+  let refreshing = false;
+  let refreshTimer = 0;
+  let lastRefreshAt = -Infinity;
+  let refreshGap = SUMMARY_MIN_GAP_MS;
+  scope.onDispose(() => clearTimeout(refreshTimer));
   const log = createEventLog({
     scope, runId, onStepClick: (key) => panel.open(key),
-    onEnd: () => { endSeen = true; if (ready) refreshSummary(); },
-    onFirstPage: (events) => { firstPage(); if (!summary && events) header.provisional(runId, statusFromLog(events)); },
+    onEnd: () => { endSeen = true; requestRefresh(); },
+    onFirstPage: (events) => { if (!summary && events) header.provisional(runId, statusFromLog(events)); },
+    onStreamEvent: (event) => {
+      if (!isLifecycleEvent(event.event) || !(event.seq > lifecycleSeq)) return;
+      lifecycleSeq = event.seq;
+      if (!summary || event.seq > (summary.last_seq ?? -1)) requestRefresh();
+    },
     totals: () => summary,
   });
   scope.onDispose(() => log.destroy());
-  // The summary is asked for once the log's page is in (or after 250 ms): a server busy
-  // folding 10,000 steps would otherwise hold the small page up too.
-  const summaryRequest = Promise.race([firstPageDone, new Promise((resolve) => setTimeout(resolve, 250))])
-    .then(() => scope.api(`/api/runs/${enc(runId)}`));
+  // The summary, the graph and the log's last page are asked for at once: the server
+  // answers each on its own thread, and the page draws whichever comes first.
+  lastRefreshAt = performance.now(); // the first summary spaces the refreshes too
+  const summaryRequest = scope.api(`/api/runs/${enc(runId)}`)
+    .then((answer) => {
+      refreshGap = Math.max(SUMMARY_MIN_GAP_MS, SUMMARY_GAP_FACTOR * (performance.now() - lastRefreshAt));
+      return normalizeSummary(answer);
+    });
+  const graphRequest = scope.api(`/api/runs/${enc(runId)}/graph`).then(hydrateGraph);
+  graphRequest.catch(() => {}); // handled where the graph is drawn, once the summary is in
 
   const header = createRunHeader({
     onCancel: () => act(`/api/runs/${enc(runId)}/cancel`, null, false),
@@ -1931,27 +2090,55 @@ async function runPage(scope, root, runId) {
   try {
     summary = await summaryRequest;
   } catch (error) {
-    root.replaceChildren(); // the router shows the error in its place
-    throw error;
+    if (!scope.alive || isAbort(error)) return;
+    // Without its summary the page has nothing to show: stop the log and its stream (they
+    // would keep working for a detached page) and offer to try again.
+    log.destroy();
+    gantt.destroy();
+    root.classList.remove('with-panel');
+    console.warn(error);
+    root.replaceChildren(
+      pageHeader({ eyebrow: 'Run', title: runId }),
+      card({
+        body: h('div', { class: 'card-body load-error', 'data-testid': 'run-load-error' },
+          h('div', { class: 'load-error-title' }, 'This run could not be loaded'),
+          h('div', { class: 'inline-error' }, `${error.kind ?? 'error'}: ${error.message}`),
+          h('div', {}, h('button', { class: 'button primary', 'data-testid': 'run-retry', onclick: () => route() }, '↻ Retry'))),
+      }));
+    return;
   }
   const run = () => summary.run;
+  performance.mark('summary in');
   const indexSteps = () => { steps.clear(); for (const step of summary.steps) steps.set(step.key, step); };
   indexSteps();
 
   async function act(path, body, navigate) {
+    if (acting) return; // a second click while the first request runs would make two runs
+    acting = true;
+    header.setBusy(true);
+    let leaving = false;
     try {
       const answer = await scope.api(path, { method: 'POST', body: body ?? undefined });
-      if (navigate) location.hash = `#/runs/${enc(answer.run.id)}`;
-      else refreshSummary();
+      if (navigate) {
+        leaving = true; // the buttons stay disabled until the new run's page replaces them
+        location.hash = `#/runs/${enc(answer.run.id)}`;
+      } else {
+        requestRefresh();
+      }
     } catch (error) {
       showError(error, 'action');
+    } finally {
+      if (!leaving && scope.alive) {
+        acting = false;
+        header.setBusy(false);
+      }
     }
   }
 
   function setSelection(keys) {
     selected = keys;
     dag?.setSelection(selected);
-    header.update(summary, graph, selected);
+    if (summary) header.update(summary, graph, selected);
   }
 
   function onNodeClick(key, { additive }) {
@@ -1983,12 +2170,14 @@ async function runPage(scope, root, runId) {
     header.update(summary, graph, selected);
   }
 
-  pipelineGraph(run().pipeline)
+  graphRequest
     .then((pipeline) => {
       if (!scope.alive) return;
+      performance.mark('graph in');
       graph = new Map(pipeline.steps.map((s) => [s.key, s]));
       buildDag(pipeline.steps, null);
       log.setStepKeys([...new Set([...graph.keys(), ...steps.keys()])]);
+      performance.mark('dag built');
     })
     .catch((error) => {
       if (isAbort(error) || !scope.alive) return;
@@ -1996,34 +2185,77 @@ async function runPage(scope, root, runId) {
       buildDag([], `The pipeline's graph is unavailable (${error.message}); showing the run's steps without wiring.`);
     });
 
+  /** Asks for a summary refresh; it comes when the spacing allows, and only for a live run. */
+  function requestRefresh() {
+    refreshWanted = true;
+    pumpRefresh();
+  }
+
+  function pumpRefresh() {
+    if (!ready || !refreshWanted || refreshing || refreshTimer || !scope.alive) return;
+    // A finished run's summary is final: it needs no more refreshes.
+    if (!isLiveStatus(runStatusOf(run()))) { refreshWanted = false; return; }
+    const wait = lastRefreshAt + refreshGap - performance.now();
+    if (wait > 0) {
+      refreshTimer = setTimeout(() => { refreshTimer = 0; pumpRefresh(); }, wait);
+      return;
+    }
+    refreshSummary();
+  }
+
   async function refreshSummary() {
-    if (refreshing) return;
+    refreshWanted = false;
     refreshing = true;
+    const started = performance.now();
+    lastRefreshAt = started;
+    let failed = false;
     try {
-      summary = await scope.api(`/api/runs/${enc(runId)}`);
+      summary = normalizeSummary(await scope.api(`/api/runs/${enc(runId)}`));
       clearError('summary');
       indexSteps();
       render();
     } catch (error) {
+      if (isAbort(error) || !scope.alive) return;
+      failed = true;
       showError(error, 'summary');
     } finally {
       refreshing = false;
+      const took = performance.now() - started;
+      refreshGap = failed
+        ? Math.min(SUMMARY_MAX_GAP_MS, Math.max(refreshGap * 2, SUMMARY_GAP_FACTOR * took))
+        : Math.max(SUMMARY_MIN_GAP_MS, SUMMARY_GAP_FACTOR * took);
+      // Events that came while it was on its way, or a failure, ask for another.
+      if (failed || lifecycleSeq > (summary.last_seq ?? -1)) refreshWanted = true;
+      pumpRefresh();
     }
   }
 
-  function render() {
+  /** What moves with the clock alone: durations of the run and its running steps. */
+  function renderClocks() {
     header.update(summary, graph, selected);
     gantt.update(summary);
     dag?.update(statusOf, subtitleOf);
     panel.refresh();
+  }
+
+  function render() {
+    renderClocks();
     log.refreshInfo();
     log.setStepKeys([...new Set([...(graph?.keys() ?? []), ...steps.keys()])]);
   }
   render();
+  performance.mark('rendered');
   ready = true;
-  if (endSeen) refreshSummary();
-  // The summary of a live run is refreshed once a second, never per event.
-  scope.every(1000, () => { if (isLiveStatus(runStatusOf(run()))) refreshSummary(); });
+  // What the stream delivered before the summary came, unless the summary has it already.
+  refreshWanted = endSeen || lifecycleSeq > (summary.last_seq ?? -1);
+  pumpRefresh();
+  scope.every(1000, () => {
+    if (!isLiveStatus(runStatusOf(run()))) return;
+    renderClocks();
+    // A filtered or closed stream may not carry the lifecycle events: poll instead (still
+    // spaced by the response time).
+    if (!log.seesLifecycle()) requestRefresh();
+  });
   const onKey = (event) => { if (event.key === 'Escape') panel.close(); };
   document.addEventListener('keydown', onKey);
   scope.onDispose(() => document.removeEventListener('keydown', onKey));
@@ -2048,6 +2280,22 @@ function createRunHeader({ onCancel, onReexecute, onClearSelection }) {
       h('div', { class: 'page-actions' }, cancel, all, fromFailure, h('span', { class: 'with-aside' }, selectedButton, clearSelection))),
     facts, h('div', { class: 'progress-row' }, progress, counts));
   let lastStatus = '';
+  let busy = false; // a cancel or re-execute request is in flight: every action waits
+  let can = { fromFailure: false, selected: false }; // what the run allows, from the last update
+
+  function applyButtons() {
+    cancel.disabled = busy;
+    all.disabled = busy;
+    fromFailure.disabled = busy || !can.fromFailure;
+    selectedButton.disabled = busy || !can.selected;
+    element.classList.toggle('busy', busy);
+  }
+
+  /** Disables the actions while one's request runs (a double click would launch twice). */
+  function setBusy(value) {
+    busy = value;
+    applyButtons();
+  }
 
   function showStatus(status) {
     if (status === lastStatus) return;
@@ -2072,8 +2320,8 @@ function createRunHeader({ onCancel, onReexecute, onClearSelection }) {
     const notSucceeded = summary.steps.some((s) => s.status !== 'succeeded' && s.status !== 'reused')
       || status !== 'SUCCESS' || (graph && graph.size > summary.steps.length);
     cancel.hidden = !live;
-    fromFailure.disabled = live || !notSucceeded;
-    selectedButton.disabled = selected.size === 0;
+    can = { fromFailure: !live && notSucceeded, selected: selected.size > 0 };
+    applyButtons();
     selectedButton.textContent = `↻ Selected (${selected.size})`;
     selectedButton.title = selected.size ? [...selected].join(', ') : 'Click steps in the graph (Ctrl/⌘-click for more) to select them';
     clearSelection.hidden = selected.size === 0;
@@ -2104,7 +2352,7 @@ function createRunHeader({ onCancel, onReexecute, onClearSelection }) {
       h('span', { class: `progress-part step-${s}`, style: { width: `${(tally[s] / total) * 100}%` }, title: `${tally[s]} ${s}` })));
     counts.replaceChildren(...order.filter((s) => tally[s]).map((s) => h('span', { class: `count step-${s}` }, h('span', { class: 'dot' }), `${formatCount(tally[s])} ${STEP_STATUS_LABELS[s].toLowerCase()}`)));
   }
-  return { element, update, provisional };
+  return { element, update, provisional, setBusy };
 }
 
 /* ---- Gantt: one row per step, one bar per attempt, on a shared time axis ---------- */
@@ -2270,7 +2518,18 @@ function eventLevel(event) {
   return 'info';
 }
 
-function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, totals }) {
+/** The message of a stream's `event: error`: the server's text, or an API error's JSON. */
+function streamErrorMessage(data) {
+  try {
+    const parsed = JSON.parse(data);
+    if (typeof parsed === 'string') return parsed;
+    if (parsed?.error?.message) return parsed.error.message;
+    if (parsed?.message) return parsed.message;
+  } catch { /* plain text */ }
+  return String(data);
+}
+
+function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, onStreamEvent, totals }) {
   const filters = { step: '', level: 'all', type: '', q: '' };
   let events = [];
   let prevCursor = null; // `before` of the page before the first loaded event, null at the start
@@ -2373,8 +2632,11 @@ function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, totals 
     source = stream;
     stream.addEventListener('event', (message) => {
       if (ticket !== generation) return;
-      try { pending.push(JSON.parse(message.data)); } catch (error) { console.error('bad event', error); }
+      let event;
+      try { event = JSON.parse(message.data); } catch (error) { console.error('bad event', error); return; }
+      pending.push(event);
       if (!flushFrame) flushFrame = requestAnimationFrame(flush);
+      onStreamEvent?.(event);
     });
     stream.addEventListener('end', () => {
       if (ticket !== generation) return;
@@ -2382,9 +2644,20 @@ function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, totals 
       closeStream();
       onEnd?.();
     });
-    stream.addEventListener('error', () => {
-      // EventSource reconnects by itself (resuming after Last-Event-ID); only a refusal closes it.
-      if (stream.readyState === EventSource.CLOSED && ticket === generation) {
+    stream.addEventListener('error', (message) => {
+      if (ticket !== generation) return;
+      // The server's `event: error` (a store error) carries its message and ends the
+      // stream: show it, and close, or EventSource would reconnect into it again and again.
+      if (typeof message.data === 'string' && message.data) {
+        flush();
+        closeStream();
+        showError(new ApiError(0, { kind: 'stream', message: `The live event stream failed: ${streamErrorMessage(message.data)}` }), 'stream');
+        return;
+      }
+      // A lost connection has no data: EventSource reconnects by itself (resuming after
+      // Last-Event-ID); only a refusal closes it.
+      if (stream.readyState === EventSource.CLOSED) {
+        if (source === stream) source = null;
         showError(new ApiError(0, { kind: 'stream', message: 'The live event stream was refused by the server; reload the page to resume live updates.' }), 'stream');
       }
     });
@@ -2492,13 +2765,18 @@ function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, totals 
   stepSelect.addEventListener('change', onFilterChange);
   levelSelect.addEventListener('change', onFilterChange);
   typeSelect.addEventListener('change', onFilterChange);
-  searchInput.addEventListener('input', debounce(onFilterChange, 300));
+  searchInput.addEventListener('input', scope.debounce(onFilterChange, 300));
 
   reload();
   return {
     element,
     setStepKeys,
     refreshInfo: () => { if (!loadingOlder) renderInfo(); },
+    /**
+     * Whether the open stream delivers every step and run lifecycle event: it is open,
+     * and no step, type or text filter drops any (the level filter passes non-log events).
+     */
+    seesLifecycle: () => source != null && source.readyState !== EventSource.CLOSED && !filters.step && !filters.type && !filters.q,
     filterStep(key) {
       if (![...stepSelect.options].some((o) => o.value === key)) stepSelect.append(new Option(key, key));
       stepSelect.value = key;
@@ -2511,19 +2789,34 @@ function createEventLog({ scope, runId, onStepClick, onEnd, onFirstPage, totals 
 
 /* ---- Step panel: one step's error, attempts, outputs, expectations, logs ----------- */
 
+/** Step statuses after which nothing about the step changes any more. */
+const FINAL_STEP_STATUSES = new Set(['succeeded', 'failed', 'skipped', 'canceled', 'reused']);
+
 function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs, onToggle }) {
   const element = h('aside', { class: 'step-panel', 'data-testid': 'step-panel', hidden: true, 'aria-label': 'Step details' });
   let key = null;
   let signature = '';
   let outputsCache = new Map(); // step -> outputs with previews
-  let detailTicket = 0;
-  const parts = {};
+  // The parts below the step's head live as long as the panel shows one step: a summary
+  // refresh re-renders the head, and each part reloads only when what it shows changed.
+  let parts = {};
+  let loaded = {}; // part -> what it was loaded for (a signature); absent when never
+  const tickets = { outputs: 0, facts: 0, logs: 0 }; // the newest load of each part wins
 
   function stepSignatureOf(step) {
-    return step ? `${step.status}|${step.attempts.length}|${step.end}|${step.outputs.length}|${step.materializations}` : 'none';
+    return step ? `${step.status}|${step.attempts.length}|${step.end}|${step.outputs.length}|${step.materializations}|${step.expectations.passed}|${step.expectations.failed}` : 'none';
   }
 
   function open(stepKey) {
+    if (stepKey !== key || element.hidden) {
+      parts = {
+        outputs: h('div', { 'data-testid': 'step-outputs', class: 'step-outputs' }, loadingView()),
+        expectations: h('div', { 'data-testid': 'step-expectations' }, loadingView()),
+        materializations: h('div', { 'data-testid': 'step-materializations' }, loadingView()),
+        logs: h('div', { 'data-testid': 'compute-logs', class: 'compute-logs' }, loadingView()),
+      };
+      loaded = {};
+    }
     key = stepKey;
     element.hidden = false;
     signature = '';
@@ -2565,11 +2858,10 @@ function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs, onTogg
   function render(step) {
     const definition = graphStepOf(key);
     parts.timing = h('div');
-    parts.outputs = h('div', { 'data-testid': 'step-outputs', class: 'step-outputs' }, loadingView());
-    parts.expectations = h('div', { 'data-testid': 'step-expectations' }, loadingView());
-    parts.materializations = h('div', { 'data-testid': 'step-materializations' }, loadingView());
-    parts.logs = h('div', { 'data-testid': 'compute-logs', class: 'compute-logs' }, loadingView());
     if (step) parts.timing.append(stepTiming(step));
+    const reloadLogs = step?.attempts.length
+      ? h('button', { class: 'link-button small', title: 'Load the compute logs again', onclick: () => loadLogs(stepOf(key) ?? step, true) }, 'reload')
+      : null;
     setChildren(element,
       h('div', { class: 'step-panel-head' },
         h('div', {},
@@ -2588,9 +2880,12 @@ function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs, onTogg
         section('Outputs', parts.outputs),
         section('Expectations', parts.expectations),
         section('Materializations', parts.materializations),
-        section('Compute logs', parts.logs)));
-    if (step) loadDetails(step).catch((error) => showError(error, 'step'));
-    else for (const part of [parts.outputs, parts.expectations, parts.materializations, parts.logs]) part.replaceChildren(h('p', { class: 'muted' }, 'Nothing yet.'));
+        h('div', { class: 'section' }, h('h3', {}, 'Compute logs', reloadLogs ? ' ' : null, reloadLogs), parts.logs)));
+    if (step) loadDetails(step);
+    else {
+      for (const name of Object.keys(tickets)) tickets[name]++;
+      for (const part of [parts.outputs, parts.expectations, parts.materializations, parts.logs]) part.replaceChildren(h('p', { class: 'muted' }, 'Nothing yet.'));
+    }
   }
 
   function errorSection(step) {
@@ -2615,20 +2910,82 @@ function createStepPanel({ scope, runId, stepOf, graphStepOf, onShowLogs, onTogg
         h('td', { class: 'small' }, a.error ? `${a.error.kind}: ${truncate(a.error.message, 80)}` : '—')))));
   }
 
-  async function loadDetails(step) {
-    const ticket = ++detailTicket;
+  /** Loads what changed: nothing is fetched for a part whose subject did not move. */
+  function loadDetails(step) {
+    loadOutputs(step);
+    loadFacts(step);
+    // Compute logs are big (up to 1 MiB a stream and attempt): loaded when the panel
+    // opens and once more when the step ends, not on every change of a live step.
+    const final = FINAL_STEP_STATUSES.has(step.status);
+    if (loaded.logs === undefined || (final && loaded.logs !== 'final')) loadLogs(step, false);
+  }
+
+  /** Runs one load of a part; an older load's answer is dropped when a newer one began. */
+  async function loadPart(name, part, load, view, { spinner = true } = {}) {
+    const ticket = ++tickets[name];
+    if (spinner) part.replaceChildren(loadingView());
+    let settled;
+    try {
+      settled = { status: 'fulfilled', value: await load() };
+    } catch (reason) {
+      settled = { status: 'rejected', reason };
+    }
+    if (ticket !== tickets[name] || !scope.alive) return;
+    fill(part, settled, view);
+  }
+
+  function loadOutputs(step) {
     const stepKey = key;
-    const path = `/api/runs/${enc(runId)}`;
-    const [outputs, facts, logs] = await Promise.allSettled([
-      step.outputs.length || step.status === 'reused' ? stepOutputs(stepKey, step) : Promise.resolve([]),
-      scope.api(`${path}/events${query({ step: stepKey, type: 'expectation,materialization', limit: 1000 })}`),
-      step.attempts.length ? scope.api(`${path}/steps/${enc(stepKey)}/logs`) : Promise.resolve({ attempts: [] }),
-    ]);
-    if (ticket !== detailTicket || !scope.alive) return;
-    fill(parts.outputs, outputs, (list) => outputsView(stepKey, list));
-    fill(parts.expectations, facts, (page) => expectationsView(page.events.filter((e) => e.event === 'expectation')));
-    fill(parts.materializations, facts, (page) => materializationsView(page.events.filter((e) => e.event === 'materialization')));
-    fill(parts.logs, logs, (answer) => computeLogsView(answer.attempts));
+    const wanted = `${step.status}|${step.outputs.length}`;
+    if (loaded.outputs === wanted) return;
+    loaded.outputs = wanted;
+    if (!step.outputs.length && step.status !== 'reused') {
+      tickets.outputs++;
+      parts.outputs.replaceChildren(outputsView(stepKey, []));
+      return;
+    }
+    loadPart('outputs', parts.outputs, () => stepOutputs(stepKey, step), (list) => outputsView(stepKey, list));
+  }
+
+  function loadFacts(step) {
+    const stepKey = key;
+    const expectations = (step.expectations?.passed ?? 0) + (step.expectations?.failed ?? 0);
+    const materializations = step.materializations ?? 0;
+    const wanted = `${expectations}|${materializations}`;
+    if (loaded.facts === wanted) return;
+    loaded.facts = wanted;
+    // The summary counts them: only a step that has some makes the server scan its log.
+    const types = [expectations ? 'expectation' : null, materializations ? 'materialization' : null].filter(Boolean);
+    tickets.facts++;
+    if (!expectations) parts.expectations.replaceChildren(expectationsView([]));
+    if (!materializations) parts.materializations.replaceChildren(materializationsView([]));
+    if (!types.length) return;
+    const ticket = tickets.facts;
+    const { expectations: expectationsPart, materializations: materializationsPart } = parts;
+    if (expectations) expectationsPart.replaceChildren(loadingView());
+    if (materializations) materializationsPart.replaceChildren(loadingView());
+    scope.api(`/api/runs/${enc(runId)}/events${query({ step: stepKey, type: types.join(','), limit: 1000 })}`)
+      .then((page) => ({ status: 'fulfilled', value: page }), (reason) => ({ status: 'rejected', reason }))
+      .then((settled) => {
+        if (ticket !== tickets.facts || !scope.alive) return;
+        if (expectations) fill(expectationsPart, settled, (page) => expectationsView(page.events.filter((e) => e.event === 'expectation')));
+        if (materializations) fill(materializationsPart, settled, (page) => materializationsView(page.events.filter((e) => e.event === 'materialization')));
+      });
+  }
+
+  function loadLogs(step, manual) {
+    const stepKey = key;
+    const final = FINAL_STEP_STATUSES.has(step.status);
+    const first = loaded.logs === undefined;
+    loaded.logs = final ? 'final' : 'live';
+    if (!step.attempts.length) {
+      tickets.logs++;
+      parts.logs.replaceChildren(computeLogsView([]));
+      return;
+    }
+    // A reload keeps what is shown until the new text is in.
+    loadPart('logs', parts.logs, () => scope.api(`/api/runs/${enc(runId)}/steps/${enc(stepKey)}/logs`),
+      (answer) => computeLogsView(answer.attempts), { spinner: first && !manual });
   }
 
   function fill(part, settled, view) {
