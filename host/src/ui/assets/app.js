@@ -81,23 +81,26 @@ function debounce(fn, ms) {
 }
 
 // Times and numbers follow the user's locale.
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const clockFormat = new Intl.DateTimeFormat(undefined, {
+// Created when first used: each costs tens of milliseconds (locale data) that a page's
+// first requests should not wait for.
+const lazy = (make) => { let value = null; return () => (value ??= make()); };
+const dateTimeFormat = lazy(() => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }));
+const clockFormat = lazy(() => new Intl.DateTimeFormat(undefined, {
   hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3,
-});
-const numberFormat = new Intl.NumberFormat();
+}));
+const numberFormat = lazy(() => new Intl.NumberFormat());
 
 /** A time in µs since the epoch, as a locale date and time. */
 function formatTime(us) {
-  return us == null ? '—' : dateTimeFormat.format(new Date(us / 1000));
+  return us == null ? '—' : dateTimeFormat().format(new Date(us / 1000));
 }
 
 /** A time in µs, as a locale clock time with milliseconds (for logs). */
 function formatClock(us) {
-  return us == null ? '' : clockFormat.format(new Date(us / 1000));
+  return us == null ? '' : clockFormat().format(new Date(us / 1000));
 }
 
-const formatCount = (n) => numberFormat.format(n ?? 0);
+const formatCount = (n) => numberFormat().format(n ?? 0);
 
 /** A duration in µs, the way a person says it: 85 µs, 340 ms, 1.2 s, 3 m 5 s, 2 h 10 m. */
 function formatDuration(us) {
@@ -165,7 +168,6 @@ async function api(path, { method = 'GET', body, signal } = {}) {
   try {
     response = await fetch(path, init);
     text = await response.text();
-    performance.mark('text '+path.slice(-12));
   } catch (error) {
     if (isAbort(error)) throw error;
     throw new ApiError(0, { kind: 'network', message: `Cannot reach the weft server (${error.message}).` });
@@ -174,7 +176,6 @@ async function api(path, { method = 'GET', body, signal } = {}) {
   if (text) {
     try {
       data = JSON.parse(text);
-      performance.mark('parsed '+path.slice(-12));
     } catch {
       data = null;
     }
@@ -443,7 +444,7 @@ function webUrl(value) {
   }
 }
 
-const formatNumberish = (v) => (typeof v === 'number' ? numberFormat.format(v) : String(v));
+const formatNumberish = (v) => (typeof v === 'number' ? numberFormat().format(v) : String(v));
 
 function iconButton(label, title, onclick) {
   return h('button', { class: 'icon-button', title, 'aria-label': title, onclick }, label);
@@ -758,17 +759,31 @@ function placeGrid(members, from, to, columns, key, x, y, top, stepX, stepY) {
  * A pannable, zoomable DAG. nodes: [{key, upstream, title, subtitle, status, tooltip}].
  * Up to DAG.svgLimit nodes it is SVG, one `dag-node` element per step; beyond, a canvas
  * with hit-testing. onNodeClick(key, {additive}) is called on a click (not a drag).
+ * subtitleOf(key), when given, stands for the nodes' subtitles: a canvas asks it only for
+ * the nodes it draws with their text (or hovers), not for 10,000 up front.
  */
-function createDag({ nodes, testid, onNodeClick }) {
+function createDag({ nodes, testid, onNodeClick, subtitleOf = null }) {
   const useCanvas = nodes.length > DAG.svgLimit;
   const layout = layoutDag(nodes, { ...DAG, wrapAt: useCanvas ? DAG.wrapAt : 0 });
-  const indexOf = new Map(nodes.map((node, i) => [node.key, i]));
+  let indexOf = null; // key -> node, built when first needed
+  const n = nodes.length;
   const state = {
-    status: nodes.map((node) => node.status ?? null),
-    subtitle: nodes.map((node) => node.subtitle ?? ''),
+    status: new Array(n),
+    subtitle: new Array(n), // undefined: not computed yet (asked of subtitleOf when drawn)
+    subtitleOf: useCanvas ? subtitleOf : null,
+    subtitleAt(i) {
+      let subtitle = state.subtitle[i];
+      if (subtitle === undefined) state.subtitle[i] = subtitle = state.subtitleOf?.(nodes[i].key) ?? '';
+      return subtitle;
+    },
     selected: new Set(),
     incident: null, // edges per node, built when first needed
   };
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i];
+    state.status[i] = node.status ?? null;
+    state.subtitle[i] = node.subtitle ?? (state.subtitleOf ? undefined : subtitleOf ? subtitleOf(node.key) : '');
+  }
   const view = { scale: 1, tx: 0, ty: 0 };
   const surface = h('div', { class: 'dag-surface' });
   const root = h('div', { class: `dag ${useCanvas ? 'dag-big' : ''}`, 'data-testid': testid, 'data-nodes': nodes.length }, surface);
@@ -833,17 +848,21 @@ function createDag({ nodes, testid, onNodeClick }) {
   }, { passive: false });
 
   const zoomCentre = (factor) => zoomAt(surface.clientWidth / 2, surface.clientHeight / 2, factor);
+  const fitButton = iconButton('⤢', 'Fit to view', () => { userMoved = false; fit(); });
+  fitButton.classList.add('glyph-serif'); // see app.css
   root.append(
     h('div', { class: 'dag-toolbar' },
       iconButton('+', 'Zoom in', () => zoomCentre(1.25)),
       iconButton('−', 'Zoom out', () => zoomCentre(0.8)),
-      iconButton('⤢', 'Fit to view', () => { userMoved = false; fit(); })),
+      fitButton),
     h('div', { class: 'dag-caption' }, `${formatCount(nodes.length)} steps${useCanvas ? ' · drag to pan, wheel to zoom' : ''}`));
 
   const resizeObserver = new ResizeObserver(() => {
     renderer.resize(surface.clientWidth, surface.clientHeight);
     if (!userMoved) fit();
     else renderer.applyView();
+    // Layout is fresh here and the frame not painted yet: draw into it, not the next one.
+    renderer.flush?.();
   });
   resizeObserver.observe(surface);
 
@@ -863,6 +882,17 @@ function createDag({ nodes, testid, onNodeClick }) {
     /** Re-reads every node's status and subtitle; redraws only what changed. */
     update(statusOf, subtitleOf = null) {
       const changed = [];
+      if (state.subtitleOf && subtitleOf) {
+        // Lazy subtitles: forget them (the drawn ones are asked again), compare statuses.
+        state.subtitleOf = subtitleOf;
+        state.subtitle.fill(undefined);
+        for (let i = 0; i < n; i++) {
+          const status = statusOf(nodes[i].key);
+          if (status !== state.status[i]) { state.status[i] = status; changed.push(i); }
+        }
+        renderer.updateNodes(changed);
+        return;
+      }
       for (let i = 0; i < nodes.length; i++) {
         const status = statusOf(nodes[i].key);
         const subtitle = subtitleOf ? subtitleOf(nodes[i].key) : state.subtitle[i];
@@ -876,6 +906,8 @@ function createDag({ nodes, testid, onNodeClick }) {
     },
     setSelection(keys) {
       const previous = state.selected;
+      if (!(keys.size ?? keys.length) && !previous.size) return;
+      indexOf ??= new Map(nodes.map((node, i) => [node.key, i]));
       state.selected = new Set([...keys].map((key) => indexOf.get(key)).filter((i) => i !== undefined));
       renderer.updateSelection(previous, incidentEdges());
     },
@@ -1008,7 +1040,6 @@ function createCanvasRenderer(surface, nodes, layout, state, view) {
   }
 
   function draw() {
-    performance.mark('draw');
     frame = 0;
     if (!colors) {
       colors = readDagColors(surface);
@@ -1123,7 +1154,7 @@ function createCanvasRenderer(surface, nodes, layout, state, view) {
         ctx.fillText(label, x[i] + 18, y[i] + 22);
         ctx.font = `11px ${fontFamily}`;
         ctx.fillStyle = colors.muted;
-        ctx.fillText(truncate(state.subtitle[i], 32), x[i] + 18, y[i] + 39);
+        ctx.fillText(truncate(state.subtitleAt(i), 32), x[i] + 18, y[i] + 39);
       }
     }
   }
@@ -1158,7 +1189,7 @@ function createCanvasRenderer(surface, nodes, layout, state, view) {
     tooltip.hidden = index < 0;
     if (index >= 0) {
       const rect = surface.getBoundingClientRect();
-      setChildren(tooltip, h('b', {}, nodes[index].key), h('div', {}, state.subtitle[index] || ''));
+      setChildren(tooltip, h('b', {}, nodes[index].key), h('div', {}, state.subtitleAt(index) || ''));
       tooltip.style.left = `${event.clientX - rect.left + 14}px`;
       tooltip.style.top = `${event.clientY - rect.top + 14}px`;
     }
@@ -1181,6 +1212,7 @@ function createCanvasRenderer(surface, nodes, layout, state, view) {
     hitTest: nodeAt,
     updateNodes: schedule,
     updateSelection: schedule,
+    flush() { if (frame) { cancelAnimationFrame(frame); draw(); } },
     destroy() { cancelAnimationFrame(frame); clearTimeout(pulseTimer); },
   };
 }
@@ -1203,21 +1235,7 @@ let manifestInfo = null; // GET /api/pipelines, cached for the nav and the runs 
 // steps upstream of it.
 function hydrateGraph(answer) {
   const solids = answer.solids ?? {};
-  for (const step of answer.steps ?? []) {
-    const solid = solids[step.solid] ?? {};
-    const sources = step.sources ?? {};
-    step.description = solid.description;
-    step.version = solid.version;
-    step.language = solid.language;
-    step.outputs = solid.outputs ?? [];
-    step.config_schema = solid.config_schema ?? null;
-    step.resources = solid.resources ?? [];
-    step.tags = solid.tags ?? {};
-    step.inputs = (solid.inputs ?? []).map((input) => ({ ...input, sources: sources[input.name] ?? [] }));
-    step.config ??= null;
-    // The steps feeding this one, each once, in the order its inputs name them.
-    step.upstream = [...new Set(Object.values(sources).flat().map((source) => source.step))];
-  }
+  for (const step of answer.steps ?? []) hydrateStep(step, solids);
   // A run config to start editing from: every step's config, its defaults filled in.
   const template = {};
   for (const step of answer.steps ?? []) if (step.config != null) template[step.key] = { config: step.config };
@@ -1225,25 +1243,62 @@ function hydrateGraph(answer) {
   return answer;
 }
 
+const hydrated = new WeakSet();
+/** One step of a graph answer, given its solid's fields (a run page does it on demand). */
+function hydrateStep(step, solids) {
+  if (!step || hydrated.has(step)) return step;
+  hydrated.add(step);
+  const solid = solids?.[step.solid] ?? {};
+  const sources = step.sources ?? {};
+  step.description = solid.description;
+  step.version = solid.version;
+  step.language = solid.language;
+  step.outputs = solid.outputs ?? [];
+  step.config_schema = solid.config_schema ?? null;
+  step.resources = solid.resources ?? [];
+  step.tags = solid.tags ?? {};
+  step.inputs = (solid.inputs ?? []).map((input) => ({ ...input, sources: sources[input.name] ?? [] }));
+  step.config ??= null;
+  // The steps feeding this one, each once, in the order its inputs name them.
+  step.upstream = [...new Set(upstreamKeys(step))];
+  return step;
+}
+
+/** The steps a graph step's sources name, in order (a step named twice is listed twice). */
+function upstreamKeys(step) {
+  const sources = step.sources;
+  const keys = [];
+  if (sources) for (const name in sources) for (const source of sources[name]) keys.push(source.step);
+  return keys;
+}
+
 // A run summary leaves out what is empty (no error, no outputs, no expectations), and a
 // step's attempt list when it is one attempt that says what the step says: a summary of
-// 10,000 steps is half the size for it. This puts all of it back.
-function normalizeSummary(summary) {
-  for (const step of summary.steps ?? []) {
-    step.start ??= null;
-    step.end ??= null;
-    step.error ??= null;
-    step.outputs ??= [];
-    step.expectations ??= { passed: 0, failed: 0 };
-    step.materializations ??= 0;
-    step.attempts ??= [{ attempt: 1, start: step.start, end: step.end, status: step.status, error: step.error }];
-    for (const attempt of step.attempts) {
-      attempt.end ??= null;
-      attempt.error ??= null;
-    }
+// 10,000 steps is half the size for it. normalizeStep puts all of it back, for the one
+// step a panel shows; the Gantt and the DAG read the compact form (attemptsOf,
+// attemptCount), so 10,000 steps are not rebuilt on arrival.
+const normalized = new WeakSet();
+function normalizeStep(step) {
+  if (!step || normalized.has(step)) return step;
+  normalized.add(step);
+  step.start ??= null;
+  step.end ??= null;
+  step.error ??= null;
+  step.outputs ??= [];
+  step.expectations ??= { passed: 0, failed: 0 };
+  step.materializations ??= 0;
+  step.attempts ??= [{ attempt: 1, start: step.start, end: step.end, status: step.status, error: step.error }];
+  for (const attempt of step.attempts) {
+    attempt.end ??= null;
+    attempt.error ??= null;
   }
-  return summary;
+  return step;
 }
+
+/** A summary step's attempts, the one left out of a compact step included. */
+const attemptsOf = (step) => step.attempts
+  ?? [{ attempt: 1, start: step.start ?? null, end: step.end ?? null, status: step.status, error: step.error ?? null }];
+const attemptCount = (step) => (step.attempts ? step.attempts.length : 1);
 
 // A pipeline's graph, as run pages draw it; runs of one pipeline share an answer a minute.
 const graphCache = new Map(); // name -> {at, promise}
@@ -2017,7 +2072,6 @@ const SUMMARY_GAP_FACTOR = 3; // ...and never more often than 3 times the last o
 const SUMMARY_MAX_GAP_MS = 30_000; // the most a failing summary request backs off to
 
 async function runPage(scope, root, runId) {
-  performance.mark('runPage');
   root.classList.add('page-wide');
   // The page is built at once and the log's last page fetched with the summary: the log
   // is small and quick, the summary of 10,000 steps is not. Until the summary comes, the
@@ -2027,6 +2081,7 @@ async function runPage(scope, root, runId) {
   let endSeen = false;
   const steps = new Map(); // key -> step summary
   let graph = null; // the pipeline's steps, when GET /api/pipelines/NAME answers
+  let solids = null; // their solids' definitions (a step's fields are filled in on demand)
   let selected = new Set();
   let dag = null;
   let acting = false; // a cancel or re-execute request is in flight
@@ -2058,10 +2113,16 @@ async function runPage(scope, root, runId) {
   const summaryRequest = scope.api(`/api/runs/${enc(runId)}`)
     .then((answer) => {
       refreshGap = Math.max(SUMMARY_MIN_GAP_MS, SUMMARY_GAP_FACTOR * (performance.now() - lastRefreshAt));
-      return normalizeSummary(answer);
+      return answer;
     });
-  const graphRequest = scope.api(`/api/runs/${enc(runId)}/graph`).then(hydrateGraph);
+  // The graph's steps are hydrated one at a time, when the panel or a tooltip needs one.
+  const graphRequest = scope.api(`/api/runs/${enc(runId)}/graph`);
   graphRequest.catch(() => {}); // handled where the graph is drawn, once the summary is in
+  // The first Intl use loads the locale data (some 50 ms, once per page): let it be
+  // while the requests are out, not once their answers are in.
+  formatClock(0);
+  formatCount(0);
+  formatTime(0);
 
   const header = createRunHeader({
     onCancel: () => act(`/api/runs/${enc(runId)}/cancel`, null, false),
@@ -2073,7 +2134,7 @@ async function runPage(scope, root, runId) {
   const dagBody = h('div', { class: 'run-dag-body' }, loadingView('Loading the graph…'));
   const gantt = createGantt({ onStepClick: (key) => panel.open(key) });
   const panel = createStepPanel({
-    scope, runId, stepOf: (key) => steps.get(key), graphStepOf: (key) => graph?.get(key),
+    scope, runId, stepOf: (key) => normalizeStep(steps.get(key)), graphStepOf: (key) => graphStep(key),
     onShowLogs: (key) => log.filterStep(key),
     // The open panel takes a column of its own: it never covers the buttons or the log.
     onToggle: (open) => root.classList.toggle('with-panel', open),
@@ -2108,7 +2169,6 @@ async function runPage(scope, root, runId) {
     return;
   }
   const run = () => summary.run;
-  performance.mark('summary in');
   const indexSteps = () => { steps.clear(); for (const step of summary.steps) steps.set(step.key, step); };
   indexSteps();
 
@@ -2148,23 +2208,40 @@ async function runPage(scope, root, runId) {
     if (!additive) panel.open(key);
   }
 
+  const graphStep = (key) => hydrateStep(graph?.get(key), solids);
+  // A step's signature depends on its solid only: one string per solid, not per step.
+  const signatures = new Map();
+  const signatureOf = (step) => {
+    let signature = signatures.get(step.solid);
+    if (signature === undefined) signatures.set(step.solid, (signature = stepSignature(graphStep(step.key))));
+    return signature;
+  };
   const statusOf = (key) => steps.get(key)?.status ?? 'pending';
   const subtitleOf = (key) => {
     const step = steps.get(key);
-    if (!step) return graph?.get(key) ? stepSignature(graph.get(key)) : 'not reached';
+    if (!step) { const definition = graph?.get(key); return definition ? signatureOf(definition) : 'not reached'; }
     const end = step.end ?? (step.status === 'running' ? nowUs() : null);
     const timing = step.start != null && end != null ? ` · ${formatDuration(end - step.start)}` : '';
-    const attempts = step.attempts.length > 1 ? ` · ${step.attempts.length} attempts` : '';
+    const count = attemptCount(step);
+    const attempts = count > 1 ? ` · ${count} attempts` : '';
     return `${STEP_STATUS_LABELS[step.status] ?? step.status}${timing}${attempts}`;
   };
 
   function buildDag(graphSteps, notice) {
-    const known = new Set(graphSteps.map((s) => s.key));
-    const nodes = graphSteps.map((step) => ({ key: step.key, upstream: step.upstream, title: step.key, tooltip: stepTooltip(step) }));
+    const nodes = new Array(graphSteps.length);
+    for (let i = 0; i < graphSteps.length; i++) {
+      const key = graphSteps[i].key;
+      nodes[i] = { key, upstream: upstreamKeys(graphSteps[i]), title: key, status: statusOf(key) };
+    }
     // Steps the run names that the manifest no longer has still get a node.
-    for (const step of summary.steps) if (!known.has(step.key)) nodes.push({ key: step.key, upstream: [], title: step.key });
-    for (const node of nodes) { node.status = statusOf(node.key); node.subtitle = subtitleOf(node.key); }
-    dag = createDag({ nodes, testid: 'run-dag', onNodeClick });
+    for (const step of summary.steps) {
+      if (!graph?.has(step.key)) nodes.push({ key: step.key, upstream: [], title: step.key, status: step.status ?? 'pending' });
+    }
+    // Tooltips only for an SVG graph (a <title> per node); a canvas shows its own on hover.
+    if (nodes.length <= DAG.svgLimit) {
+      for (let i = 0; i < graphSteps.length; i++) nodes[i].tooltip = stepTooltip(hydrateStep(graphSteps[i], solids));
+    }
+    dag = createDag({ nodes, testid: 'run-dag', onNodeClick, subtitleOf });
     setChildren(dagBody, dag.element, notice ? h('div', { class: 'dag-notice' }, notice) : null);
     dag.setSelection(selected);
     header.update(summary, graph, selected);
@@ -2173,11 +2250,11 @@ async function runPage(scope, root, runId) {
   graphRequest
     .then((pipeline) => {
       if (!scope.alive) return;
-      performance.mark('graph in');
-      graph = new Map(pipeline.steps.map((s) => [s.key, s]));
+      solids = pipeline.solids ?? {};
+      graph = new Map();
+      for (const step of pipeline.steps) graph.set(step.key, step);
       buildDag(pipeline.steps, null);
-      log.setStepKeys([...new Set([...graph.keys(), ...steps.keys()])]);
-      performance.mark('dag built');
+      updateStepKeys();
     })
     .catch((error) => {
       if (isAbort(error) || !scope.alive) return;
@@ -2210,7 +2287,7 @@ async function runPage(scope, root, runId) {
     lastRefreshAt = started;
     let failed = false;
     try {
-      summary = normalizeSummary(await scope.api(`/api/runs/${enc(runId)}`));
+      summary = await scope.api(`/api/runs/${enc(runId)}`);
       clearError('summary');
       indexSteps();
       render();
@@ -2238,13 +2315,22 @@ async function runPage(scope, root, runId) {
     panel.refresh();
   }
 
+  /** The log's step filter: every step of the pipeline and of the run (it only grows). */
+  let stepKeyCount = -1;
+  function updateStepKeys() {
+    let count = graph?.size ?? 0;
+    for (const key of steps.keys()) if (!graph?.has(key)) count++;
+    if (count === stepKeyCount) return;
+    stepKeyCount = count;
+    log.setStepKeys([...new Set([...(graph?.keys() ?? []), ...steps.keys()])]);
+  }
+
   function render() {
     renderClocks();
     log.refreshInfo();
-    log.setStepKeys([...new Set([...(graph?.keys() ?? []), ...steps.keys()])]);
+    updateStepKeys();
   }
   render();
-  performance.mark('rendered');
   ready = true;
   // What the stream delivered before the summary came, unless the summary has it already.
   refreshWanted = endSeen || lifecycleSeq > (summary.last_seq ?? -1);
@@ -2397,7 +2483,7 @@ function createGantt({ onStepClick }) {
 
   function ganttRow(step) {
     const bars = [];
-    const attempts = step.attempts ?? [];
+    const attempts = attemptsOf(step);
     attempts.forEach((attempt, i) => {
       const end = attempt.end ?? clock;
       bars.push(h('div', {
@@ -2440,15 +2526,19 @@ function createGantt({ onStepClick }) {
     update(summary) {
       const run = summary.run;
       clock = nowUs();
-      rows = summary.steps.filter((s) => s.start != null || s.attempts?.length);
+      // A compact step (its one attempt left out) has an attempt.
+      rows = summary.steps.filter((s) => s.start != null || !s.attempts || s.attempts.length);
       // In order of start; the API lists steps in order of first event, nearly that already.
-      rows.sort((a, b) => (a.start ?? Infinity) - (b.start ?? Infinity));
+      let sorted = true;
+      for (let i = 1; i < rows.length && sorted; i++) sorted = (rows[i - 1].start ?? Infinity) <= (rows[i].start ?? Infinity);
+      if (!sorted) rows.sort((a, b) => (a.start ?? Infinity) - (b.start ?? Infinity));
       let first = Infinity;
       let last = -Infinity;
       for (const step of rows) {
         first = Math.min(first, step.start ?? Infinity);
         last = Math.max(last, step.end ?? step.start ?? -Infinity);
-        for (const attempt of step.attempts ?? []) last = Math.max(last, attempt.end ?? clock);
+        if (!step.attempts) last = Math.max(last, step.end ?? clock);
+        else for (const attempt of step.attempts) last = Math.max(last, attempt.end ?? clock);
       }
       origin = run.started_at ?? (Number.isFinite(first) ? first : clock);
       const finish = run.ended_at ?? (isLiveStatus(runStatusOf(run)) ? clock : last);
