@@ -124,8 +124,9 @@ pub(super) async fn pipeline_graph(State(ui): Shared, Path(name): Path<String>) 
         return Err(ApiError::not_found(format!("no pipeline `{name}` in {}", ui.manifest.display())));
     };
     // The graph changes only with the manifest or a component.
+    let used: std::collections::BTreeSet<&str> = decl.steps.iter().map(|s| s.solid.as_str()).collect();
     let stamps: Vec<Stamp> = std::iter::once(stamp(&ui.manifest))
-        .chain(decl.steps.iter().filter_map(|s| manifest.solid(&s.solid)).map(|s| stamp(&s.wasm)))
+        .chain(used.iter().filter_map(|name| manifest.solid(name)).map(|s| stamp(&s.wasm)))
         .collect();
     if let Some((at, body)) = ui.graphs.lock().unwrap_or_else(|e| e.into_inner()).get(&name)
         && *at == stamps
