@@ -51,3 +51,19 @@ pub fn bytes_chain_manifest(steps: usize, size: usize) -> String {
     }
     toml
 }
+
+/// Builds the release `weft` binary (the benchmarks time what users run) and returns its
+/// path.
+///
+/// # Panics
+/// When the build fails.
+pub fn release_weft() -> std::path::PathBuf {
+    let root = weft_tests::root();
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "-p", "weft-host", "--bin", "weft"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the weft binary failed");
+    root.join("target/release/weft")
+}

@@ -34,13 +34,7 @@ fn main() {
     let max_n: usize = std::env::var("WEFT_BENCH_MAX_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     // The multiprocess executor and the CLI rows run the release `weft` binary.
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "weft-host", "--bin", "weft"])
-        .current_dir(weft_tests::root())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the weft binary failed");
-    let weft = weft_tests::root().join("target/release/weft");
+    let weft = weft_benches::release_weft();
     // First, while this process is small: a child's max RSS starts from its parent's RSS
     // at the spawn (Linux carries the old memory map's peak across `exec`), and the
     // in-process runs below leave this process at hundreds of MB.

@@ -67,13 +67,7 @@ fn timed(addr: SocketAddr, path: &str) -> (Duration, usize) {
 }
 
 fn main() {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "weft-host", "--bin", "weft"])
-        .current_dir(root())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the weft binary failed");
-    let weft = root().join("target/release/weft");
+    let weft = weft_benches::release_weft();
     let _ = weft_tests::guest("config_example_solid");
     let project = Project::new(&big_manifest());
     let manifest = project.manifest();

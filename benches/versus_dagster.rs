@@ -115,13 +115,7 @@ fn weft_cli(weft: &Path, toml: &str, samples: usize) -> Duration {
 fn main() {
     let quick = std::env::var_os("WEFT_VERSUS_QUICK").is_some();
     let samples = if quick { 3 } else { 5 };
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "weft-host", "--bin", "weft"])
-        .current_dir(root())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the weft binary failed");
-    let weft = root().join("target/release/weft");
+    let weft = weft_benches::release_weft();
     let venv = Command::new(root().join("scripts/dagster-venv")).stderr(Stdio::inherit()).output().expect("it runs");
     assert!(venv.status.success(), "scripts/dagster-venv failed");
     let python = PathBuf::from(String::from_utf8_lossy(&venv.stdout).lines().last().expect("a path").trim());
