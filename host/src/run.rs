@@ -91,6 +91,17 @@ impl RunStatus {
     }
 }
 
+impl std::str::FromStr for RunStatus {
+    type Err = String;
+
+    /// A status as users type it, in any case (`failure`, `FAILURE`).
+    fn from_str(text: &str) -> Result<RunStatus, String> {
+        serde_json::from_value(serde_json::Value::String(text.to_lowercase())).map_err(|_| {
+            format!("`{text}` is not a run status (queued, started, success, failure, canceled, interrupted)")
+        })
+    }
+}
+
 impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

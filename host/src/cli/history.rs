@@ -15,24 +15,8 @@ pub fn runs(
     limit: usize,
 ) -> anyhow::Result<ExitCode> {
     let host = place.open_existing()?;
-    let status = match status {
-        None => None,
-        Some(text) => {
-            Some(serde_json::from_value::<RunStatus>(serde_json::json!(text.to_lowercase())).map_err(|_| {
-                Error::NotFound(format!(
-                    "`{text}` is not a run status: queued, started, success, failure, canceled, interrupted"
-                ))
-            })?)
-        }
-    };
-    let tags = tags
-        .iter()
-        .map(|t| {
-            t.split_once('=')
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| Error::NotFound(format!("`{t}` is not a tag filter KEY=VALUE")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let status = status.map(|text| text.parse::<RunStatus>()).transpose().map_err(Error::NotFound)?;
+    let tags = tags.iter().map(|t| RunFilter::parse_tag(t)).collect::<Result<Vec<_>, _>>().map_err(Error::NotFound)?;
     let since = match since {
         Some(age) => Some(weft_host::run::now_micros() - parse_age(&age)?.as_micros() as i64),
         None => None,

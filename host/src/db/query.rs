@@ -32,6 +32,16 @@ pub struct RunFilter {
 }
 
 impl RunFilter {
+    /// A tag filter as users type it: `KEY=VALUE`.
+    ///
+    /// # Errors
+    /// A message naming the text when it has no `=`.
+    pub fn parse_tag(text: &str) -> std::result::Result<(String, String), String> {
+        text.split_once('=')
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .ok_or_else(|| format!("`{text}` is not a tag filter KEY=VALUE"))
+    }
+
     fn matches(&self, run: &RunRecord) -> bool {
         self.pipeline.as_ref().is_none_or(|p| *p == run.pipeline)
             && self.status.is_none_or(|s| s == run.status)

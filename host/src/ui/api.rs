@@ -135,13 +135,15 @@ pub(super) async fn pipeline_graph(State(ui): Shared, Path(name): Path<String>) 
     }
     let steps = ui.host.pipeline_graph(&manifest, &name).await?;
     let (name_, manifest_) = (name.clone(), manifest.clone());
-    let body: Arc<str> = ui.blocking(move |_| Ok(graph_json(&manifest_, &name_, &steps).into())).await?;
+    let body = ui.blocking(move |_| Ok(Bytes::from(graph_json(&manifest_, &name_, &steps)))).await?;
     ui.graphs.lock().unwrap_or_else(|e| e.into_inner()).insert(name, (stamps, body.clone()));
     Ok(json_body(body))
 }
 
-fn json_body(body: Arc<str>) -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+/// A JSON body already rendered; `Bytes` clones share it, so a cached answer of a
+/// megabyte is not copied per request.
+fn json_body(body: Bytes) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// A pipeline's graph: each solid's definition once, and each step's wiring and config.
@@ -300,23 +302,14 @@ fn start(ui: &Arc<Ui>, plan: LockedPipeline) -> Result<Response> {
 
 pub(super) async fn runs(State(ui): Shared, RawQuery(query): RawQuery) -> Result<Json<JsonValue>> {
     let params = Params::parse(query.as_deref())?;
-    let status = match params.get("status").filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => Some(serde_json::from_value::<RunStatus>(json!(text.to_lowercase())).map_err(|_| {
-            ApiError::bad_request(format!(
-                "query parameter `status`: `{text}` is not a run status (queued, started, success, failure, canceled, interrupted)"
-            ))
-        })?),
-    };
+    let status = params.get("status").filter(|s| !s.is_empty()).map(str::parse::<RunStatus>).transpose();
+    let status = status.map_err(|e| ApiError::bad_request(format!("query parameter `status`: {e}")))?;
     let tags = params
         .all("tag")
         .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.split_once('=')
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| ApiError::bad_request(format!("query parameter `tag`: `{t}` is not KEY=VALUE")))
-        })
-        .collect::<Result<Vec<_>>>()?;
+        .map(RunFilter::parse_tag)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::bad_request(format!("query parameter `tag`: {e}")))?;
     let before = match params.get("before").filter(|b| !b.is_empty()) {
         Some(text) => {
             Some(text.parse::<RunId>().map_err(|e| ApiError::bad_request(format!("query parameter `before`: {e}")))?)
@@ -369,8 +362,7 @@ pub(super) async fn run(State(ui): Shared, Path(id): Path<String>) -> Result<Res
                 log_lines: summary.log_lines,
                 steps: &summary.steps,
             };
-            let body: Arc<str> =
-                serde_json::to_string(&view).map_err(|e| crate::error::Error::Host(e.to_string()))?.into();
+            let body = Bytes::from(serde_json::to_vec(&view).map_err(|e| crate::error::Error::Host(e.to_string()))?);
             if record.status.is_finished() {
                 summary.rendered = Some((summary.next_seq(), body.clone()));
             }
@@ -401,7 +393,7 @@ pub(super) async fn events(State(ui): Shared, Path(id): Path<String>, RawQuery(q
     };
     let limit = params.number("limit")?.unwrap_or(200);
     let body = ui.blocking(move |ui| events::page(ui, id, start, limit, &filter)).await?;
-    Ok(json_body(body.into()))
+    Ok(json_body(Bytes::from(body)))
 }
 
 pub(super) async fn stream(
@@ -519,9 +511,10 @@ pub(super) async fn cancel(State(ui): Shared, Path(id): Path<String>) -> Result<
             return Err(ApiError::conflict(format!("run {id} has already ended: {}", record.status)));
         }
         None => {
+            // Owner tokens start with the owner's process id (`owner.rs`).
+            let process = record.owner.as_deref().and_then(|t| t.split('-').next()).unwrap_or("unknown");
             return Err(ApiError::conflict(format!(
-                "run {id} is run by another weft process ({}); cancel it there",
-                record.owner.as_deref().unwrap_or("owner unknown")
+                "run {id} is run by another weft process (pid {process}); cancel it there (Ctrl-C, or kill -INT {process})"
             )));
         }
     }

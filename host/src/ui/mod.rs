@@ -53,7 +53,7 @@ pub struct UiOptions {
 }
 
 /// A cached answer, with the stamps of the files it was made from.
-type StampedBody = (Vec<api::Stamp>, Arc<str>);
+type StampedBody = (Vec<api::Stamp>, axum::body::Bytes);
 
 /// What the handlers share.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ pub struct RunSummary {
     /// The API's answer for this summary once the run has ended (it cannot change then),
     /// with the event count it was rendered at.
     #[serde(skip)]
-    pub(super) rendered: Option<(u64, std::sync::Arc<str>)>,
+    pub(super) rendered: Option<(u64, axum::body::Bytes)>,
 }
 
 /// One step of a run.

@@ -1300,17 +1300,6 @@ const attemptsOf = (step) => step.attempts
   ?? [{ attempt: 1, start: step.start ?? null, end: step.end ?? null, status: step.status, error: step.error ?? null }];
 const attemptCount = (step) => (step.attempts ? step.attempts.length : 1);
 
-// A pipeline's graph, as run pages draw it; runs of one pipeline share an answer a minute.
-const graphCache = new Map(); // name -> {at, promise}
-function pipelineGraph(name) {
-  const cached = graphCache.get(name);
-  if (cached && Date.now() - cached.at < 60_000) return cached.promise;
-  const promise = api(`/api/pipelines/${enc(name)}`).then(hydrateGraph);
-  graphCache.set(name, { at: Date.now(), promise });
-  promise.catch(() => graphCache.delete(name));
-  return promise;
-}
-
 async function loadManifestInfo(scope) {
   manifestInfo = await scope.api('/api/pipelines');
   document.getElementById('manifest-path').textContent = manifestInfo.manifest ?? '';
