@@ -26,6 +26,9 @@ pub struct RunConfig {
     pub mode: Option<String>,
     /// Settings per resource (`resources.<name>.config`), over the mode's.
     pub resources: BTreeMap<String, Json>,
+    /// The partition the run computes (`partition`), a key of the pipeline's partition
+    /// set; its key and window fill the `{partition_key}` templates of the config.
+    pub partition: Option<String>,
     /// The file it was read from, for error messages.
     pub source: Option<PathBuf>,
 }
@@ -87,9 +90,14 @@ impl RunConfig {
                     _ => found.push(("mode".into(), format!("expected a mode name, found {value}"))),
                 },
                 "resources" => config.read_resources(value, &mut found),
+                "partition" => match value.as_str() {
+                    Some(key) if !key.is_empty() => config.partition = Some(key.to_owned()),
+                    _ => found.push(("partition".into(), format!("expected a partition key, found {value}"))),
+                },
                 other => found.push((
                     other.to_owned(),
-                    "unknown key; expected `solids`, `resources`, `execution`, `limits`, `mode` or `tags`".into(),
+                    "unknown key; expected `solids`, `resources`, `execution`, `limits`, `mode`, `partition` or `tags`"
+                        .into(),
                 )),
             }
         }
@@ -235,6 +243,9 @@ impl RunConfig {
         let mut json = serde_json::json!({ "solids": solids, "tags": self.tags });
         if let Some(mode) = &self.mode {
             json["mode"] = Json::String(mode.clone());
+        }
+        if let Some(partition) = &self.partition {
+            json["partition"] = Json::String(partition.clone());
         }
         if !self.resources.is_empty() {
             let resources: Map<String, Json> = self

@@ -152,6 +152,11 @@ impl SolidEngine {
         self.cache.load_file(&self.engine, path, digest)
     }
 
+    /// The linker: WASI (granting nothing by itself), the contract's imports, wasi:http.
+    pub(crate) fn linker(&self) -> &Linker<StepState> {
+        &self.linker
+    }
+
     /// Resolves the component's imports against the linker, once, so that each step
     /// only has to instantiate.
     pub(crate) fn instantiate_pre(&self, component: &Component) -> Result<SolidPre, String> {

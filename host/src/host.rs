@@ -2,7 +2,7 @@
 
 use crate::cancel::CancelToken;
 use crate::config::RunConfig;
-use crate::db::{Batch, Db, Stream, Writer, WriterStats};
+use crate::db::{Batch, Claim, Db, Stream, Writer, WriterStats};
 use crate::db::{GcReport, Retention};
 use crate::engine::{EngineOptions, SolidEngine};
 use crate::error::{Error, Result};
@@ -161,8 +161,24 @@ impl Host {
     /// # Errors
     /// [`Error::Db`] if the run cannot be recorded.
     pub fn launch(&self, plan: LockedPipeline) -> Result<RunHandle> {
+        let launched = self.launch_as(plan, RunId::generate(), None)?;
+        Ok(launched.expect("a launch without a claim always starts"))
+    }
+
+    /// Records run `id` of `plan` together with `claim` (the tick that launched it, the
+    /// run key it claims) in one transaction, and starts it; `None`, launching nothing,
+    /// when the claim was already taken: a schedule's tick or a sensor's run key launches
+    /// one run, ever, whatever crashes in between.
+    ///
+    /// # Errors
+    /// [`Error::Db`] if the run cannot be recorded.
+    pub fn launch_claimed(&self, plan: LockedPipeline, id: RunId, claim: &Claim) -> Result<Option<RunHandle>> {
+        self.launch_as(plan, id, Some(claim))
+    }
+
+    fn launch_as(&self, plan: LockedPipeline, id: RunId, claim: Option<&Claim>) -> Result<Option<RunHandle>> {
         let record = RunRecord {
-            id: RunId::generate(),
+            id,
             pipeline: plan.name.clone(),
             manifest: plan.manifest.display().to_string(),
             status: RunStatus::Queued,
@@ -176,7 +192,15 @@ impl Host {
             step_selection: plan.selection.as_ref().map(|s| s.expression.clone()),
             owner: Some(self.owner.token().to_owned()),
         };
-        self.db.commit(record.id, &Batch { run: Some(record.clone()), ..Batch::default() })?;
+        let batch = Batch { run: Some(record.clone()), ..Batch::default() };
+        match claim {
+            Some(claim) => {
+                if !self.db.commit_claimed(record.id, &batch, claim)? {
+                    return Ok(None);
+                }
+            }
+            None => self.db.commit(record.id, &batch)?,
+        }
         let (sender, events) = mpsc::unbounded_channel();
         let executor: Arc<dyn Executor> = match plan.execution.executor {
             ExecutorKind::InProcess => Arc::new(InProcessExecutor::new(self.engine.clone())),
@@ -190,7 +214,22 @@ impl Host {
                 crate::scheduler::execute_run(&db, &writer, executor, plan, record, Some(sender), cancel).await
             }
         });
-        Ok(RunHandle { id, events, task, cancel })
+        Ok(Some(RunHandle { id, events, task, cancel }))
+    }
+
+    /// This host's owner token: recorded with its runs and backfills.
+    pub(crate) fn owner_token(&self) -> &str {
+        self.owner.token()
+    }
+
+    /// Whether the process that holds owner token `token` on this store still lives.
+    pub(crate) fn owner_alive(&self, token: &str) -> bool {
+        token == self.owner.token() || crate::owner::is_alive(self.db.path(), token)
+    }
+
+    /// The engine, for sensors evaluated in the same sandbox as solids.
+    pub(crate) fn engine(&self) -> &Arc<SolidEngine> {
+        &self.engine
     }
 
     /// Runs `plan` to the end.

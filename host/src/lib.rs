@@ -6,11 +6,13 @@
 //! loaded, wired, checked: a [`LockedPipeline`]) -> scheduler -> executor -> sandbox (a
 //! fresh wasmtime store per step attempt) -> [`db`]. [`Host`] is the entry point.
 
+pub mod backfill;
 mod cancel;
 pub mod capability;
 pub mod compiled;
 pub mod config;
 mod context;
+pub mod daemon;
 pub mod db;
 pub mod engine;
 pub mod error;
@@ -22,14 +24,18 @@ pub mod language;
 pub mod limits;
 pub mod manifest;
 mod owner;
+pub mod partition;
 pub mod plan;
 pub mod recipe;
 pub mod resource;
 pub mod run;
 mod sandbox;
+pub mod schedule;
 mod scheduler;
 mod selection;
+pub mod sensor;
 pub mod solid;
+mod template;
 pub mod testing;
 pub mod ui;
 pub mod value;
@@ -47,6 +53,7 @@ pub use execution::{ExecutionSettings, ExecutorKind, RetryOn, RetryPolicy};
 pub use host::{Host, Reexecution, RunHandle, default_db_path};
 pub use limits::StepLimits;
 pub use manifest::Manifest;
+pub use partition::{Partition, PartitionKind, PartitionSet};
 pub use plan::{LockedPipeline, Selection};
 pub use resource::{Backend, ResourceGrant, ResourceKind};
 pub use run::{RunId, RunRecord, RunStatus, StepStatus};

@@ -79,8 +79,93 @@ enum Command {
         /// unselected ones
         #[arg(long, value_name = "RUN", requires = "select")]
         from: Option<String>,
+        /// Run this partition of a partitioned pipeline (a key of its partition set)
+        #[arg(long, value_name = "KEY")]
+        partition: Option<String>,
         #[command(flatten)]
         execution: ExecutionArgs,
+    },
+    /// Print where each partition of a partitioned pipeline stands: succeeded, failed,
+    /// running or missing (a grid for daily and hourly partitions)
+    Partitions {
+        /// The pipeline [default: the manifest's only partitioned pipeline]
+        #[arg(short, long)]
+        pipeline: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a pipeline once per partition, as one tracked, resumable backfill
+    #[command(args_conflicts_with_subcommands = true)]
+    Backfill {
+        #[command(subcommand)]
+        action: Option<BackfillAction>,
+        /// The pipeline [default: the manifest's only partitioned pipeline]
+        #[arg(short, long)]
+        pipeline: Option<String>,
+        /// The first partition key [default: the first]
+        #[arg(long, value_name = "KEY", conflicts_with = "partitions")]
+        from: Option<String>,
+        /// The last partition key, included [default: the last that has ended]
+        #[arg(long, value_name = "KEY", conflicts_with = "partitions")]
+        to: Option<String>,
+        /// These partition keys, comma-separated
+        #[arg(long, value_name = "A,B,C")]
+        partitions: Option<String>,
+        /// Only partitions that never ran
+        #[arg(long)]
+        missing_only: bool,
+        /// Only partitions whose latest run failed (with --missing-only: either)
+        #[arg(long)]
+        failed_only: bool,
+        /// Runs at once
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        max_concurrent: usize,
+        /// A run config file every run starts from
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Start from this preset of the pipeline
+        #[arg(long, value_name = "NAME")]
+        preset: Option<String>,
+        /// Run in this mode
+        #[arg(long, value_name = "NAME")]
+        mode: Option<String>,
+        /// Set one run config value (repeatable)
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Evaluate the manifest's schedules and sensors and launch the runs they ask for
+    ///
+    /// Set WEFT_CLOCK to an instant (2024-01-10T02:00:00Z), or to a file holding one, to
+    /// run on that time instead of the system's.
+    Daemon {
+        /// The manifest (weft.toml, or its directory)
+        #[arg(value_name = "MANIFEST")]
+        path: Option<PathBuf>,
+        /// Evaluate once, wait for the runs launched, and exit
+        #[arg(long)]
+        once: bool,
+        /// How often to evaluate
+        #[arg(long, default_value = "1s", value_name = "DURATION")]
+        poll: String,
+    },
+    /// List the manifest's schedules, each with its next and recent ticks
+    Schedules {
+        /// Ticks per schedule
+        #[arg(short = 'n', long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the manifest's sensors, each with its cursor and recent ticks
+    Sensors {
+        /// Ticks per sensor
+        #[arg(short = 'n', long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Run a recorded run again, reusing the outputs of the steps it does not run
     Reexecute {
@@ -215,6 +300,9 @@ enum Command {
         /// /?token=TOKEN once in the browser)
         #[arg(long, env = "WEFT_UI_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Also run the daemon: evaluate schedules and sensors in this process
+        #[arg(long)]
+        daemon: bool,
     },
     /// List assets with their latest materialization; or show one's history
     Assets {
@@ -237,6 +325,30 @@ enum RunsAction {
 }
 
 #[derive(Subcommand, Debug)]
+enum BackfillAction {
+    /// Go on with an interrupted or canceled backfill: partitions it did not take to
+    /// success or failure run again; those that succeeded do not
+    Resume {
+        /// A backfill id, or a unique prefix of one
+        id: String,
+    },
+    /// List backfills, newest first
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a backfill and the run of each of its partitions
+    Show {
+        /// A backfill id, or a unique prefix of one
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum AssetsAction {
     /// Every materialization of one asset, with the run and step that produced it
     Show {
@@ -255,7 +367,12 @@ fn main() -> ExitCode {
     // closed connection must fail one step or one response, not kill the host.
     if !matches!(
         cli.command,
-        Command::Run { .. } | Command::Reexecute { .. } | Command::Worker { .. } | Command::Ui { .. }
+        Command::Run { .. }
+            | Command::Reexecute { .. }
+            | Command::Worker { .. }
+            | Command::Ui { .. }
+            | Command::Backfill { .. }
+            | Command::Daemon { .. }
     ) {
         restore_sigpipe();
     }
@@ -286,11 +403,62 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let place = cli::Place { db: cli.db, manifest: cli.manifest };
     match cli.command {
-        Command::Run { path, pipeline, select, from, execution } => {
+        Command::Run { path, pipeline, select, from, partition, execution } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
             let what = cli::run::What::Pipeline { manifest, pipeline, select, from, config: execution.config_args() };
-            cli::run::run(&place, what, &|config| execution.apply(config), execution.json).await
+            let flags = |config: &mut weft_host::RunConfig| {
+                if let Some(key) = &partition {
+                    config.partition = Some(key.clone());
+                }
+                execution.apply(config)
+            };
+            cli::run::run(&place, what, &flags, execution.json).await
         }
+        Command::Partitions { pipeline, json } => {
+            cli::partitions::status(&place, cli::partitions::StatusArgs { pipeline, json })
+        }
+        Command::Backfill { action: Some(BackfillAction::Resume { id }), .. } => {
+            cli::partitions::resume(&place, &id).await
+        }
+        Command::Backfill { action: Some(BackfillAction::List { json }), .. } => cli::partitions::list(&place, json),
+        Command::Backfill { action: Some(BackfillAction::Show { id, json }), .. } => {
+            cli::partitions::show(&place, &id, json)
+        }
+        Command::Backfill {
+            action: None,
+            pipeline,
+            from,
+            to,
+            partitions,
+            missing_only,
+            failed_only,
+            max_concurrent,
+            config,
+            preset,
+            mode,
+            sets,
+        } => {
+            let args = cli::partitions::BackfillArgs {
+                pipeline,
+                from,
+                to,
+                partitions,
+                missing_only,
+                failed_only,
+                max_concurrent,
+                mode,
+                config: cli::run::ConfigArgs { file: config, preset, sets },
+            };
+            cli::partitions::start(&place, args).await
+        }
+        Command::Daemon { path, once, poll } => {
+            let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
+            let poll =
+                weft_host::execution::parse_duration(&serde_json::Value::String(poll)).map_err(Error::NotFound)?;
+            cli::daemon::daemon(&place, &manifest, once, poll).await
+        }
+        Command::Schedules { limit, json } => cli::daemon::list(&place, false, limit, json),
+        Command::Sensors { limit, json } => cli::daemon::list(&place, true, limit, json),
         Command::Reexecute { run, from_failure, steps, execution } => {
             let how = match (from_failure, steps) {
                 (true, _) => weft_host::Reexecution::FromFailure,
@@ -336,9 +504,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::history::logs(&place, &run, step, stdout, stderr, follow).await
         }
         Command::Gc { keep_last, older_than } => cli::history::gc(&place, keep_last, older_than),
-        Command::Ui { path, port, bind, token } => {
+        Command::Ui { path, port, bind, token, daemon } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
-            cli::ui::ui(&place, &manifest, bind, port, token).await
+            cli::ui::ui(&place, &manifest, bind, port, token, daemon).await
         }
         Command::Assets { action: None, json } => cli::history::assets(&place, json),
         Command::Assets { action: Some(AssetsAction::Show { key, json }), .. } => {

@@ -5,8 +5,10 @@
 //! in the file is collected and reported at once, each with its line and key, before
 //! anything is built or run. The format is documented in `docs/manifest.md`.
 
+mod automation;
 mod test_decl;
 
+pub use automation::{LaunchDecl, ScheduleDecl, SensorDecl, SensorKind};
 pub use test_decl::TestDecl;
 
 use crate::error::{Problem, Problems};
@@ -33,6 +35,12 @@ pub struct Manifest {
     pub modes: Vec<ModeDecl>,
     /// Tests of the pipelines (`weft test`), in declaration order.
     pub tests: Vec<TestDecl>,
+    /// Partition sets (`[partitions.NAME]`), in declaration order.
+    pub partitions: Vec<crate::partition::PartitionSet>,
+    /// Schedules (`[schedules.NAME]`), run by `weft daemon`.
+    pub schedules: Vec<ScheduleDecl>,
+    /// Sensors (`[sensors.NAME]`), evaluated by `weft daemon`.
+    pub sensors: Vec<SensorDecl>,
 }
 
 /// A mode (Dagster's ModeDefinition): resources bound under names, and run config that
@@ -116,6 +124,8 @@ pub struct PipelineDecl {
     pub deterministic: bool,
     /// Named run configs (checked when read), chosen with `--preset`.
     pub presets: Vec<(String, serde_json::Value)>,
+    /// The partition set its runs compute one key of (`partitions = "NAME"`).
+    pub partitions: Option<String>,
     pub at: Location,
 }
 
@@ -239,6 +249,12 @@ impl Manifest {
                 Err(Problems::one(Problem::new(&self.path, Some(&key), format!("no preset `{preset}` ({known})"))))
             }
         }
+    }
+
+    /// The partition set of pipeline `pipeline`, if it is partitioned.
+    pub fn partition_set(&self, pipeline: &str) -> Option<&crate::partition::PartitionSet> {
+        let name = self.pipeline(pipeline)?.partitions.as_ref()?;
+        self.partitions.iter().find(|p| &p.name == name)
     }
 
     /// The solid named `name`.
@@ -382,7 +398,21 @@ impl Reader<'_> {
     }
 
     fn manifest(&mut self, root: &dyn TableLike) -> Manifest {
-        self.check_keys(root, "", &["manifest_version", "build", "solids", "modes", "pipelines", "tests"]);
+        self.check_keys(
+            root,
+            "",
+            &[
+                "manifest_version",
+                "build",
+                "solids",
+                "modes",
+                "pipelines",
+                "tests",
+                "partitions",
+                "schedules",
+                "sensors",
+            ],
+        );
         if let Some(item) = root.get("manifest_version") {
             let at = self.location(root, "manifest_version", "manifest_version");
             match item.as_integer() {
@@ -466,7 +496,36 @@ impl Reader<'_> {
             .map(|t| t.iter().map(|(name, _)| name.to_owned()).collect())
             .unwrap_or_default();
         let tests = self.tests(root, &pipeline_names);
-        Manifest { path: PathBuf::new(), dir: PathBuf::new(), build, solids, pipelines, modes, tests }
+        let partitions = self.partitions(root);
+        for pipeline in &pipelines {
+            if let Some(set) = &pipeline.partitions
+                && !partitions.iter().any(|p| &p.name == set)
+                && root.get("partitions").and_then(Item::as_table_like).is_none_or(|t| !t.contains_key(set))
+            {
+                let at = Location { line: pipeline.at.line, key: join(&pipeline.at.key, "partitions") };
+                let names: Vec<String> = partitions.iter().map(|p| format!("`{}`", p.name)).collect();
+                let known = if names.is_empty() { "it declares none".to_owned() } else { names.join(", ") };
+                self.problem(&at, format!("no partition set `{set}` in this manifest ({known})"));
+            }
+        }
+        let partitioned: Vec<(String, Option<&crate::partition::PartitionSet>)> = pipelines
+            .iter()
+            .map(|p| (p.name.clone(), p.partitions.as_ref().and_then(|set| partitions.iter().find(|s| &s.name == set))))
+            .collect();
+        let schedules = self.schedules(root, &partitioned);
+        let sensors = self.sensors(root, &partitioned);
+        Manifest {
+            path: PathBuf::new(),
+            dir: PathBuf::new(),
+            build,
+            solids,
+            pipelines,
+            modes,
+            tests,
+            partitions,
+            schedules,
+            sensors,
+        }
     }
 
     /// Reads `[modes.<name>]`: `description`, `default`, `resources`, `config`.
@@ -573,8 +632,13 @@ impl Reader<'_> {
         at: Location,
         solids: &[String],
     ) -> Option<PipelineDecl> {
-        self.check_keys(decl, key, &["description", "solids", "execution", "limits", "deterministic", "presets"]);
+        self.check_keys(
+            decl,
+            key,
+            &["description", "solids", "execution", "limits", "deterministic", "presets", "partitions"],
+        );
         let presets = self.presets(decl, key);
+        let partitions = self.string(decl, "partitions", key);
         let limits = self.json_table(decl, "limits", key, |json, at, problems| {
             crate::limits::apply_limits(&mut Default::default(), json, at, problems)
         });
@@ -641,7 +705,17 @@ impl Reader<'_> {
         if steps.is_empty() && decl.get("solids").is_some() {
             self.problem(&at, "the pipeline has no solids");
         }
-        Some(PipelineDecl { name: name.to_owned(), description, steps, execution, limits, deterministic, presets, at })
+        Some(PipelineDecl {
+            name: name.to_owned(),
+            description,
+            steps,
+            execution,
+            limits,
+            deterministic,
+            presets,
+            partitions,
+            at,
+        })
     }
 
     fn step(&mut self, alias: &str, table: &dyn TableLike, key: &str, at: Location) -> Option<StepDecl> {

@@ -12,6 +12,7 @@ use crate::error::{Problem, Problems};
 use crate::execution::{ExecutionSettings, RetryPolicy, apply_execution, apply_retry};
 use crate::limits::{StepLimits, apply_limits};
 use crate::manifest::{Location, Manifest, ModeDecl, OutputRef, PipelineDecl, StepDecl};
+use crate::partition::Partition;
 use crate::resource::{ResourceGrant, binding};
 use crate::run::RunId;
 use crate::solid::{InputDef, LoadedSolid};
@@ -30,6 +31,9 @@ pub struct LockedPipeline {
     pub execution: ExecutionSettings,
     /// Set by [`LockedPipeline::select`] when only some steps run.
     pub selection: Option<Selection>,
+    /// The partition the run computes (the run config's `partition`), checked against
+    /// the pipeline's partition set.
+    pub partition: Option<Partition>,
 }
 
 /// The steps a partial run runs, and the values it reuses for the others.
@@ -81,20 +85,33 @@ pub async fn plan(
     note: &(dyn Fn(&str) + Sync),
 ) -> Result<LockedPipeline, Problems> {
     let (decl, loaded) = load_solids(engine, manifest, pipeline, note).await?;
-    let (run_config, mode) = resolve_mode(manifest, run_config)?;
-    let run_config = &run_config;
+    let (mut run_config, mode) = resolve_mode(manifest, run_config)?;
     let mut problems = Vec::new();
+    let partition = resolve_partition(manifest, decl, &mut run_config, &mut problems);
+    let run_config = &run_config;
     let planner = Planner::new(&manifest.path, decl, &loaded);
     let mut steps = planner.wire(&mut problems);
     planner.check_run_config(run_config, &mut problems);
+    let vars = partition.as_ref().map(Partition::template_vars).unwrap_or_default();
     // `wire` returns the steps in declaration order.
     for (step, declared) in steps.iter_mut().zip(&decl.steps) {
         let at = &declared.at;
-        let base = declared.config.as_ref();
+        let base = declared.config.clone().map(|mut config| {
+            crate::template::render(&mut config, &vars);
+            config
+        });
+        let templates = [
+            (&manifest.path, Some(at.line), base.as_ref()),
+            (run_config.source.as_ref().unwrap_or(&manifest.path), None, run_config.solids.get(&step.key)),
+        ];
+        for (file, line, config) in templates {
+            let key = format!("solids.{}.config", step.key);
+            check_templates(file, line, &key, config, manifest, decl, partition.as_ref(), &mut problems);
+        }
         match resolve_config(
             &step.solid,
             &step.key,
-            base,
+            base.as_ref(),
             run_config.solids.get(&step.key),
             run_config.source.as_deref(),
             &manifest.path,
@@ -119,7 +136,83 @@ pub async fn plan(
         run_config: run_config.clone(),
         execution,
         selection: None,
+        partition,
     })
+}
+
+/// The run's partition (the run config's `partition`), checked against the pipeline's
+/// set; its values are filled into the run config's templates and it is tagged on the
+/// run (`weft/partition`, `weft/partition_set`), so that runs are found by partition.
+fn resolve_partition(
+    manifest: &Manifest,
+    decl: &PipelineDecl,
+    run_config: &mut RunConfig,
+    problems: &mut Vec<Problem>,
+) -> Option<Partition> {
+    let key = run_config.partition.clone()?;
+    let file = run_config.source.clone().unwrap_or_else(|| PathBuf::from("<run config>"));
+    let Some(set) = manifest.partition_set(&decl.name) else {
+        let message = format!(
+            "pipeline `{}` is not partitioned: give it `partitions = \"SET\"` to run partition `{key}`",
+            decl.name
+        );
+        problems.push(Problem::new(&file, Some("partition"), message));
+        return None;
+    };
+    match set.partition(&key) {
+        Ok(partition) => {
+            let vars = partition.template_vars();
+            for config in run_config.solids.values_mut() {
+                crate::template::render(config, &vars);
+            }
+            run_config.tags.insert(crate::partition::PARTITION_TAG.into(), partition.key.clone());
+            run_config.tags.insert(crate::partition::PARTITION_SET_TAG.into(), partition.set.clone());
+            Some(partition)
+        }
+        Err(message) => {
+            problems.push(Problem::new(&file, Some("partition"), message));
+            None
+        }
+    }
+}
+
+/// Reports the `{partition_...}` templates left in a step's config: unknown names, or
+/// any in a run without a partition.
+#[allow(clippy::too_many_arguments)]
+fn check_templates(
+    file: &Path,
+    line: Option<usize>,
+    key: &str,
+    config: Option<&serde_json::Value>,
+    manifest: &Manifest,
+    decl: &PipelineDecl,
+    partition: Option<&Partition>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(config) = config else { return };
+    let mut left = Vec::new();
+    crate::template::unfilled(config, "partition_", key, &mut left);
+    for (at, token) in left {
+        let message = match (partition, manifest.partition_set(&decl.name)) {
+            (Some(partition), _) => {
+                let known: Vec<String> = partition.template_vars().iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                format!(
+                    "`{token}` is not a template of partition set `{}`: it fills {}",
+                    partition.set,
+                    known.join(", ")
+                )
+            }
+            (None, Some(set)) => format!(
+                "`{token}` is filled only when a partition is given: run with --partition KEY (a key of `{}`, {})",
+                set.name,
+                set.describe()
+            ),
+            (None, None) => {
+                format!("`{token}` is filled only in runs of a partitioned pipeline; `{}` is not", decl.name)
+            }
+        };
+        problems.push(Problem { file: file.to_path_buf(), line, key: Some(at), message });
+    }
 }
 
 /// A pipeline's steps as a UI draws them: built, loaded and wired, in manifest order,

@@ -154,18 +154,18 @@ impl HostMonotonicClock for FixedMonotonicClock {
 }
 
 /// What the sandbox of one attempt needs beyond the context.
-struct SandboxSpec<'a> {
-    limits: StepLimits,
-    grants: &'a Grants,
-    interrupt: CancelToken,
+pub(crate) struct SandboxSpec<'a> {
+    pub limits: StepLimits,
+    pub grants: &'a Grants,
+    pub interrupt: CancelToken,
     /// Microseconds since the epoch; what deterministic clocks read.
-    run_started_at: i64,
+    pub run_started_at: i64,
     /// Seeds deterministic randomness.
-    seed: u64,
+    pub seed: u64,
 }
 
 /// A fresh store for one call into a component.
-fn new_store(
+pub(crate) fn new_store(
     engine: &SolidEngine,
     io: StepIo,
     spec: SandboxSpec,
@@ -239,10 +239,10 @@ fn new_store(
     Ok((store, stdout, stderr))
 }
 
-/// Calls `describe` in a throwaway instance.
-pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<SolidDef, String> {
-    let limits = StepLimits { timeout: Duration::from_secs(10), ..StepLimits::default() };
-    let io = StepIo {
+/// The context of a call that belongs to no step (`describe`, a sensor): no run, no
+/// config, no resources, no event sink.
+pub(crate) fn blank_io(limits: StepLimits) -> StepIo {
+    StepIo {
         run_id: String::new(),
         step_key: String::new(),
         attempt: 0,
@@ -257,7 +257,13 @@ pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<Sol
         resources: Vec::new(),
         connections: Arc::new(Connections::default()),
         mask: Mask::default(),
-    };
+    }
+}
+
+/// Calls `describe` in a throwaway instance.
+pub(crate) async fn describe(engine: &SolidEngine, pre: &SolidPre) -> Result<SolidDef, String> {
+    let limits = StepLimits { timeout: Duration::from_secs(10), ..StepLimits::default() };
+    let io = blank_io(limits);
     let grants = Grants::default();
     let spec = SandboxSpec { limits, grants: &grants, interrupt: CancelToken::new(), run_started_at: 0, seed: 0 };
     let (mut store, stdout, stderr) = new_store(engine, io, spec)?;
@@ -461,7 +467,7 @@ fn accept_returned(io: &mut StepIo, returned: Vec<wit::NamedValue>) -> Result<()
 }
 
 /// Turns a wasmtime error from a guest call into a step error of the right kind.
-fn classify(error: wasmtime::Error, stdout: &[u8], stderr: &[u8], limits: &StepLimits) -> StepError {
+pub(crate) fn classify(error: wasmtime::Error, stdout: &[u8], stderr: &[u8], limits: &StepLimits) -> StepError {
     let backtrace = error.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string());
     let (kind, message) = if let Some(violation) = error.downcast_ref::<Violation>() {
         let kind = match violation {

@@ -398,7 +398,7 @@ impl Scheduler<'_> {
             run_id: self.run_id.to_string(),
             step_key: step.key.clone(),
             attempt,
-            partition_key: None,
+            partition_key: self.plan.partition.as_ref().map(|p| p.key.clone()),
             config: step.config.to_string(),
             inputs,
             limits: step.limits,

@@ -29,6 +29,8 @@ const GUESTS: &[&str] = &[
     "http-probe",
     "sneaky",
     "undeclared",
+    "file-sensor",
+    "dated",
     "hello-world",
     "salutation",
     "config-example-solid",

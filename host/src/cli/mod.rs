@@ -1,7 +1,9 @@
 //! The commands of the `weft` binary, on top of the `weft_host` library.
 
+pub mod daemon;
 pub mod history;
 pub mod new;
+pub mod partitions;
 pub mod render;
 pub mod run;
 pub mod scaffold;

@@ -16,7 +16,7 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    fn resolve(&self, base: RunConfig) -> Result<RunConfig, Problems> {
+    pub fn resolve(&self, base: RunConfig) -> Result<RunConfig, Problems> {
         let mut config = match &self.file {
             Some(path) => RunConfig::load(path)?.over(&base)?,
             None => base,
@@ -133,7 +133,7 @@ pub async fn scaffold(place: &Place, manifest: &std::path::Path, pipeline: Optio
     Ok(ExitCode::SUCCESS)
 }
 
-fn only_pipeline(manifest: &Manifest) -> anyhow::Result<String> {
+pub fn only_pipeline(manifest: &Manifest) -> anyhow::Result<String> {
     match manifest.pipelines.as_slice() {
         [only] => Ok(only.name.clone()),
         many => {

@@ -2,11 +2,13 @@
 //! results and the asset index, in one redb file that several processes share. Tables,
 //! keys and encodings are documented in `docs/db-format.md`.
 
+mod automation;
 mod query;
 mod retention;
 mod tables;
 mod writer;
 
+pub use automation::{AutomationState, BackfillRecord, BackfillStatus, Claim, Tick, TickStatus};
 pub use query::{AssetEntry, AssetSummary, RunFilter};
 pub use retention::{GcReport, Retention};
 pub use writer::{Writer, WriterStats};
@@ -155,6 +157,11 @@ impl Db {
         tx.open_table(ACTIVE).or_db(self)?;
         tx.open_table(MEMO).or_db(self)?;
         tx.open_table(ASSETS).or_db(self)?;
+        tx.open_table(PARTITION_RUNS).or_db(self)?;
+        tx.open_table(BACKFILLS).or_db(self)?;
+        tx.open_table(TICKS).or_db(self)?;
+        tx.open_table(AUTOMATION).or_db(self)?;
+        tx.open_table(RUN_KEYS).or_db(self)?;
         tx.commit().or_db(self)
     }
 
@@ -263,6 +270,7 @@ struct Tables<'tx> {
     blobs: redb::Table<'tx, [u8; 32], &'static [u8]>,
     compute_logs: redb::Table<'tx, (u128, &'static str, u32, u8), &'static [u8]>,
     memo: redb::Table<'tx, [u8; 32], &'static [u8]>,
+    partition_runs: redb::Table<'tx, (&'static str, &'static str, u128), ()>,
 }
 
 type WriteResult = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -278,12 +286,16 @@ impl<'tx> Tables<'tx> {
             blobs: tx.open_table(BLOBS)?,
             compute_logs: tx.open_table(COMPUTE_LOGS)?,
             memo: tx.open_table(MEMO)?,
+            partition_runs: tx.open_table(PARTITION_RUNS)?,
         })
     }
 
     fn write(&mut self, run_id: RunId, batch: &Batch) -> WriteResult {
         if let Some(run) = &batch.run {
             self.runs.insert(run.id.0, serde_json::to_vec(run)?.as_slice())?;
+            if let Some(partition) = run.tags.get(crate::partition::PARTITION_TAG) {
+                self.partition_runs.insert((run.pipeline.as_str(), partition.as_str(), run.id.0), ())?;
+            }
             if run.status.is_finished() {
                 self.active.remove(run.id.0)?;
             } else {

@@ -49,6 +49,10 @@ impl Db {
             let mut logs = tx.open_table(COMPUTE_LOGS).or_db(self)?;
             logs.retain_in((id.0, "", 0, 0)..(id.0 + 1, "", 0, 0), |_, _| false).or_db(self)?;
             tx.open_table(ASSETS).or_db(self)?.retain(|(_, run, _), _| run != id.0).or_db(self)?;
+            if let Some(partition) = record.tags.get(crate::partition::PARTITION_TAG) {
+                let entry = (record.pipeline.as_str(), partition.as_str(), id.0);
+                tx.open_table(PARTITION_RUNS).or_db(self)?.remove(entry).or_db(self)?;
+            }
             tx.open_table(MEMO)
                 .or_db(self)?
                 .retain(|_, json| serde_json::from_slice::<MemoEntry>(json).map_or(true, |m| m.run != id))

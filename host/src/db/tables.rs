@@ -26,3 +26,15 @@ pub(super) const ASSETS: TableDefinition<(&str, u128, u64), &str> = TableDefinit
 
 /// Format version 1 (weft's first release): compute logs had no attempt.
 pub(super) const COMPUTE_LOGS_V1: TableDefinition<(u128, &str, u8), &[u8]> = TableDefinition::new("compute_logs");
+
+/// (pipeline, partition key, run id) -> nothing: the runs of each partition, written with
+/// the run record of every run tagged `weft/partition`.
+pub(super) const PARTITION_RUNS: TableDefinition<(&str, &str, u128), ()> = TableDefinition::new("partition_runs");
+/// Backfill id -> JSON `BackfillRecord`.
+pub(super) const BACKFILLS: TableDefinition<u128, &[u8]> = TableDefinition::new("backfills");
+/// (origin: `schedule/NAME` or `sensor/NAME`, tick time in microseconds) -> JSON `Tick`.
+pub(super) const TICKS: TableDefinition<(&str, i64), &[u8]> = TableDefinition::new("ticks");
+/// Origin -> JSON `AutomationState`: a schedule's last tick, a sensor's cursor.
+pub(super) const AUTOMATION: TableDefinition<&str, &[u8]> = TableDefinition::new("automation_state");
+/// (origin, run key) -> the run launched for it: a sensor launches one run per key, ever.
+pub(super) const RUN_KEYS: TableDefinition<(&str, &str), u128> = TableDefinition::new("run_keys");

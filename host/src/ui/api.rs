@@ -32,7 +32,7 @@ const MAX_BODY: usize = 1 << 20;
 impl Ui {
     /// The manifest, read again only when its file changed (a 10,000-step manifest takes
     /// tens of milliseconds to read).
-    fn manifest(&self) -> Result<Arc<Manifest>> {
+    pub(super) fn manifest(&self) -> Result<Arc<Manifest>> {
         let stamp = stamp(&self.manifest);
         let mut cached = self.manifest_cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((at, manifest)) = cached.as_ref()
@@ -216,7 +216,7 @@ struct LaunchRequest {
     tags: Option<BTreeMap<String, String>>,
 }
 
-fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T> {
+pub(super) fn parse_body<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

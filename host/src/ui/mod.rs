@@ -10,6 +10,7 @@
 
 mod api;
 mod events;
+mod partitions;
 mod summary;
 
 use crate::cancel::CancelToken;
@@ -66,6 +67,8 @@ struct Ui {
     loopback_port: Option<u16>,
     /// Runs this process launched and can cancel.
     launched: Mutex<HashMap<RunId, CancelToken>>,
+    /// Backfills this process runs and can cancel.
+    backfills: Mutex<HashMap<RunId, CancelToken>>,
     summaries: Mutex<HashMap<RunId, Arc<Mutex<RunSummary>>>>,
     /// The manifest as last read, with the stamp of its file then.
     manifest_cache: Mutex<Option<(api::Stamp, Arc<crate::manifest::Manifest>)>>,
@@ -103,6 +106,7 @@ fn build(host: Host, options: &UiOptions) -> crate::Result<(Router, Arc<Ui>)> {
         token: options.token.clone().filter(|t| !t.is_empty()),
         loopback_port: options.addr.ip().is_loopback().then_some(options.addr.port()),
         launched: Mutex::default(),
+        backfills: Mutex::default(),
         summaries: Mutex::default(),
         manifest_cache: Mutex::default(),
         graphs: Mutex::default(),
@@ -112,6 +116,12 @@ fn build(host: Host, options: &UiOptions) -> crate::Result<(Router, Arc<Ui>)> {
         .route("/api/pipelines", get(api::pipelines))
         .route("/api/pipelines/{name}", get(api::pipeline_graph))
         .route("/api/pipelines/{name}/validate", post(api::validate))
+        .route("/api/pipelines/{name}/partitions", get(partitions::partitions))
+        .route("/api/pipelines/{name}/backfills", post(partitions::start))
+        .route("/api/backfills", get(partitions::list))
+        .route("/api/backfills/{id}", get(partitions::show))
+        .route("/api/backfills/{id}/cancel", post(partitions::cancel))
+        .route("/api/automation", get(partitions::automation))
         .route("/api/runs", get(api::runs).post(api::launch))
         .route("/api/runs/{id}", get(api::run))
         .route("/api/runs/{id}/graph", get(api::run_graph))
