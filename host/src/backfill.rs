@@ -225,11 +225,22 @@ pub fn create_backfill(
 /// # Errors
 /// [`Error::NotFound`] when there is no such backfill.
 pub fn backfill(host: &Host, id_or_prefix: &str) -> Result<BackfillRecord> {
-    let mut record = host.db().backfill(id_or_prefix)?;
+    Ok(as_seen(host, host.db().backfill(id_or_prefix)?))
+}
+
+/// Every backfill, newest first, with dead owners' RUNNING read as INTERRUPTED.
+///
+/// # Errors
+/// [`Error::Db`] when the store cannot be read.
+pub fn backfills(host: &Host) -> Result<Vec<BackfillRecord>> {
+    Ok(host.db().backfills()?.into_iter().map(|b| as_seen(host, b)).collect())
+}
+
+fn as_seen(host: &Host, mut record: BackfillRecord) -> BackfillRecord {
     if record.status == BackfillStatus::Running && !record.owner.as_deref().is_some_and(|o| host.owner_alive(o)) {
         record.status = BackfillStatus::Interrupted;
     }
-    Ok(record)
+    record
 }
 
 /// Each key of a backfill with the outcome of its latest run in it, if it had one.

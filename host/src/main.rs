@@ -96,7 +96,6 @@ enum Command {
         json: bool,
     },
     /// Run a pipeline once per partition, as one tracked, resumable backfill
-    #[command(args_conflicts_with_subcommands = true)]
     Backfill {
         #[command(subcommand)]
         action: Option<BackfillAction>,

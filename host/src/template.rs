@@ -8,13 +8,11 @@ use serde_json::Value as Json;
 /// Replaces `{name}` by its value in every string of `json`, for each `(name, value)`.
 pub fn render(json: &mut Json, vars: &[(&str, String)]) {
     match json {
-        Json::String(text) => {
-            if text.contains('{') {
-                for (name, value) in vars {
-                    let token = format!("{{{name}}}");
-                    if text.contains(&token) {
-                        *text = text.replace(&token, value);
-                    }
+        Json::String(text) if text.contains('{') => {
+            for (name, value) in vars {
+                let token = format!("{{{name}}}");
+                if text.contains(&token) {
+                    *text = text.replace(&token, value);
                 }
             }
         }

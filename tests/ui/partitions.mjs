@@ -2,8 +2,9 @@
 // a running `weft ui tests/ui/partitions.toml` on an empty store, using the data-testid
 // hooks of the UI: the Partitions tab of a partitioned pipeline draws its status matrix,
 // a range selected in it is backfilled (the backfill is listed, its runs turn the cells
-// green), a failed partition opens its run, a running backfill is canceled, and the
-// Automation page lists the schedule. Screenshots of every page go to --screenshots.
+// green), a failed partition opens its run, a running backfill is canceled, the
+// Automation page lists the schedule, and a partition picked on the launchpad is the one
+// its run runs. Screenshots of every page go to --screenshots.
 //
 //   scripts/browser                                   # once: Chromium, playwright-core
 //   target/debug/weft ui tests/ui/partitions.toml --port 3997 --db /tmp/p-db/weft.redb &
@@ -401,6 +402,47 @@ async function scenario() {
     ok(`the schedule nightly is listed: ${show(text.replace(/\s+/g, ' ').slice(0, 160))}`);
     await visible(tid('sensors'), 'the sensors card');
     await shot(page, 'automation.png');
+  });
+
+  await step('j. launch a partition', async () => {
+    const key = '2024-01-05';
+    await page.goto(`${args.url}/#/launch/${PIPELINE}`);
+    const picker = await visible(tid('partition-input'), `partition-input on the launchpad of ${PIPELINE}`);
+    const newestFirst = [...KEYS].reverse();
+    const offered = await page.locator('[data-testid="partition-keys"] option').evaluateAll((os) => os.map((o) => o.value));
+    if (show(offered) !== show(newestFirst)) fail(`expected the partition picker to offer ${show(newestFirst)} (newest first); saw ${show(offered)}`);
+    ok('the launchpad of a partitioned pipeline has a Partition picker offering its keys, newest first');
+
+    const isValidationOf = (wanted) => (r) => {
+      if (r.method() !== 'POST' || new URL(r.url()).pathname !== `/api/pipelines/${PIPELINE}/validate`) return false;
+      try { return JSON.parse(r.postData() ?? 'null')?.config?.partition === wanted; } catch { return false; }
+    };
+    const validated = page.waitForRequest(isValidationOf(key));
+    await picker.fill(key);
+    const config = JSON.parse(await tid('config-editor').inputValue());
+    if (config.partition !== key) fail(`expected picking ${key} to put "partition": "${key}" in the run config; saw ${show(config.partition)}`);
+    await validated;
+    await until(() => tid('launch-submit').isEnabled(), Boolean, `launch-submit to be enabled once partition ${key} validates`);
+    ok(`picking ${key} puts "partition": "${key}" in the run config, and the validation carries it`);
+
+    await tid('config-editor').fill(JSON.stringify({ ...config, partition: '2024-01-04' }, null, 2));
+    await until(() => picker.inputValue(), (v) => v === '2024-01-04', 'the picker to follow the JSON\'s "partition": "2024-01-04"');
+    await picker.fill(key);
+    ok('editing the JSON\'s partition moves the picker');
+    await shot(page, 'launchpad-partition.png');
+
+    await until(() => tid('launch-submit').isEnabled(), Boolean, 'launch-submit to be enabled');
+    const launched = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/runs');
+    await tid('launch-submit').click();
+    const body = JSON.parse((await launched).postData() ?? 'null');
+    if (body?.config?.partition !== key) fail(`expected the launch request's config to carry partition ${key}; saw ${show(body?.config)}`);
+    await until(hash, (h) => /^#\/runs\/[0-9A-Z]{26}$/.test(h), 'launching to open the run page');
+    const id = hash().slice('#/runs/'.length);
+    await until(() => tid('run-partition').innerText(), (t) => t.trim() === key, `run-partition to say ${key}`);
+    await attrIs(await visible(tid('run-status'), 'run-status'), 'data-status', 'SUCCESS', 'run-status');
+    const tags = (await call('GET', `/api/runs/${id}`)).data?.run?.tags ?? {};
+    if (tags['weft/partition'] !== key) fail(`expected run ${id} to be tagged weft/partition=${key}; saw ${show(tags)}`);
+    ok(`Launch ran partition ${key}: run ${id} names it on its page, is tagged with it, and succeeded`);
   });
 }
 

@@ -72,3 +72,21 @@ fn the_launchpad_launches_a_run_watched_live_then_reexecuted_from_failure_in_chr
     assert!(out.status.success(), "the browser test failed (screenshots in {}):\n{text}", screenshots.display());
     assert!(text.contains("ok: "), "{text}");
 }
+
+#[test]
+fn the_partition_matrix_starts_a_backfill_whose_cells_turn_green_in_chromium() {
+    let cache = playwright_cache();
+    let _ = guest("dated");
+    let store = tempfile::tempdir().unwrap();
+    let (_server, url) = start_ui(&root().join("tests/ui/partitions.toml"), &store.path().join("weft.redb"));
+    let screenshots = root().join("target/ui-screenshots/partitions");
+    let out = Command::new("node")
+        .arg(root().join("tests/ui/partitions.mjs"))
+        .args(["--url", &url, "--screenshots", screenshots.to_str().unwrap()])
+        .env("WEFT_UI_TESTS", &cache)
+        .output()
+        .expect("node runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser test failed (screenshots in {}):\n{text}", screenshots.display());
+    assert!(text.contains("ok: "), "{text}");
+}

@@ -204,7 +204,7 @@ fn a_backfill_of_31_days_survives_a_kill_resumes_and_reruns_its_failures() {
         let results = runs.iter().filter(|r| matches!(r.status, RunStatus::Success | RunStatus::Failure)).count();
         assert_eq!(results, 1, "{key}: {runs:?}");
     }
-    let (_, grid) = weft(&["partitions", "-m", m]);
+    let (_, grid) = weft(&["partitions", "-m", m, "-p", "daily"]);
     assert!(grid.contains("31 partitions: 28 succeeded, 3 failed, 0 running, 0 missing"), "{grid}");
 
     // The failures again, told not to fail: a new backfill of exactly those three.
@@ -212,6 +212,8 @@ fn a_backfill_of_31_days_survives_a_kill_resumes_and_reruns_its_failures() {
         "backfill",
         "-m",
         m,
+        "-p",
+        "daily",
         "--from",
         "2024-01-01",
         "--to",
@@ -228,10 +230,10 @@ fn a_backfill_of_31_days_survives_a_kill_resumes_and_reruns_its_failures() {
         assert_eq!(ran_again, failing.contains(&key.as_str()), "{key}");
         assert_eq!(runs.last().unwrap().status, RunStatus::Success, "{key}");
     }
-    let (_, grid) = weft(&["partitions", "-m", m]);
+    let (_, grid) = weft(&["partitions", "-m", m, "-p", "daily"]);
     assert!(grid.contains("31 succeeded, 0 failed"), "{grid}");
     // Nothing is left to backfill among failures now, and the CLI says so.
-    let (code, out) = weft(&["backfill", "-m", m, "--failed-only"]);
+    let (code, out) = weft(&["backfill", "-m", m, "-p", "daily", "--failed-only"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no failed partition of `daily`"), "{out}");
 }

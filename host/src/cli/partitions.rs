@@ -267,12 +267,7 @@ fn bar(p: &Progress) -> String {
 
 pub fn list(place: &Place, json: bool) -> anyhow::Result<ExitCode> {
     let host = place.open_existing()?;
-    let records: Vec<BackfillRecord> = host
-        .db()
-        .backfills()?
-        .into_iter()
-        .map(|b| backfill::backfill(&host, &b.id.to_string()))
-        .collect::<Result<_, _>>()?;
+    let records = backfill::backfills(&host)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(ExitCode::SUCCESS);

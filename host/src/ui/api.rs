@@ -97,6 +97,7 @@ pub(super) async fn pipelines(State(ui): Shared) -> Result<Json<JsonValue>> {
             json!({
                 "name": p.name, "description": p.description, "steps": p.steps.len(),
                 "presets": p.presets.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                "partition_set": p.partitions,
             })
         })
         .collect();

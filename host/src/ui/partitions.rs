@@ -94,11 +94,7 @@ pub(super) async fn start(State(ui): Shared, Path(name): Path<String>, body: Byt
 
 /// `GET /api/backfills`: every backfill, newest first.
 pub(super) async fn list(State(ui): Shared) -> Result<Json<JsonValue>> {
-    let mut out = Vec::new();
-    for record in ui.host.db().backfills()? {
-        out.push(backfill::backfill(&ui.host, &record.id.to_string())?);
-    }
-    Ok(Json(json!({ "backfills": out })))
+    Ok(Json(json!({ "backfills": backfill::backfills(&ui.host)? })))
 }
 
 /// `GET /api/backfills/{id}`: a backfill and the latest run of each of its partitions.

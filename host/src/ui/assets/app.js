@@ -1650,13 +1650,48 @@ function parseTags(text) {
   return tags;
 }
 
-async function launchpadPage(scope, root, name) {
+const LAUNCH_PARTITIONS_SHOWN = 1000; // keys the partition picker offers, newest first (any other can be typed)
+
+/**
+ * A pipeline's partitions (`GET /api/pipelines/{name}/partitions`), or null when it is not
+ * partitioned: the pipelines list says so (its `partition_set`), else the endpoint's 404.
+ */
+async function loadPartitions(scope, name) {
+  const info = manifestInfo ?? await loadManifestInfo(scope);
+  const listed = info.pipelines?.find((p) => p.name === name);
+  if (listed && 'partition_set' in listed && listed.partition_set == null) return null;
+  try {
+    return await scope.api(`/api/pipelines/${enc(name)}/partitions`);
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** The run config JSON of `text` as an object ({} when empty), or null when it is not one. */
+function configObject(text) {
+  if (!text.trim()) return {};
+  try {
+    const config = JSON.parse(text);
+    return config && typeof config === 'object' && !Array.isArray(config) ? config : null;
+  } catch {
+    return null;
+  }
+}
+
+async function launchpadPage(scope, root, name, params) {
   root.classList.add('page-wide');
   root.append(pageHeader({
     eyebrow: 'Launchpad', title: name,
     actions: [h('a', { class: 'button ghost', href: `#/pipelines/${enc(name)}` }, 'Pipeline')],
   }), loadingView());
+  // Asked alongside the graph: a partitioned pipeline gets a partition picker.
+  const partitionsAsked = loadPartitions(scope, name).catch((error) => {
+    if (!isAbort(error)) console.warn(error);
+    return null;
+  });
   const pipeline = hydrateGraph(await scope.api(`/api/pipelines/${enc(name)}`));
+  const partitions = await partitionsAsked;
   root.lastChild.remove();
 
   const template = prettyJson(pipeline.config_template);
@@ -1670,7 +1705,18 @@ async function launchpadPage(scope, root, name) {
     pipeline.presets.map((preset) => h('option', { value: preset.name }, preset.name)));
   const selectionInput = h('input', { 'data-testid': 'selection-input', type: 'text', placeholder: 'all steps · e.g. *salutation, hello_world+', spellcheck: 'false' });
   const tagsInput = h('input', { 'data-testid': 'tags-input', type: 'text', placeholder: 'team=data, ticket=42', spellcheck: 'false' });
-  const editor = createConfigEditor(() => revalidate());
+  // The partition picker (a partitioned pipeline only) and the config JSON's `partition`
+  // follow each other: picking a key puts it in the JSON, editing the JSON moves the picker.
+  // A time set's keys newest first; a static set's in its order.
+  const newestFirst = !partitions ? [] : partitions.cadence ? partitions.partitions.slice().reverse() : partitions.partitions;
+  const partitionInput = partitions && h('input', {
+    'data-testid': 'partition-input', type: 'text', list: 'launch-partition-keys', spellcheck: 'false', autocomplete: 'off',
+    placeholder: newestFirst.length ? `none · e.g. ${newestFirst[0].key}` : 'none', oninput: () => { writePartition(); revalidate(); },
+  });
+  const partitionKeys = partitions && h('datalist', { id: 'launch-partition-keys', 'data-testid': 'partition-keys' },
+    newestFirst.slice(0, LAUNCH_PARTITIONS_SHOWN).map((p) => h('option', { value: p.key, label: PARTITION_STATE_LABELS[p.state] ?? p.state })));
+  const partitionHint = h('span', { class: 'field-hint', 'data-testid': 'partition-hint' });
+  const editor = createConfigEditor(() => { readPartition(); revalidate(); });
   editor.text = template;
   const problemsBox = h('div', { class: 'problems-box', 'data-testid': 'config-problems', hidden: true });
   const verdict = h('div', { class: 'verdict' });
@@ -1689,6 +1735,41 @@ async function launchpadPage(scope, root, name) {
   function abortValidation() {
     validating?.abort();
     validating = null;
+  }
+
+  /** The picker's key into the config JSON (first), or out of it when the picker is empty. */
+  function writePartition() {
+    if (!partitionInput) return;
+    const config = configObject(editor.text);
+    // JSON that does not parse is left alone (its problem is shown); the picker follows it once it parses.
+    if (!config) return;
+    const key = partitionInput.value.trim();
+    if ((config.partition ?? '') === key) return;
+    const rest = { ...config };
+    delete rest.partition;
+    editor.text = prettyJson(key ? { partition: key, ...rest } : rest);
+  }
+
+  /** The config JSON's `partition` into the picker. */
+  function readPartition() {
+    if (!partitionInput) return;
+    const config = configObject(editor.text);
+    if (!config) return;
+    const key = config.partition == null ? '' : String(config.partition);
+    if (partitionInput.value.trim() !== key) partitionInput.value = key;
+  }
+
+  /** What the picked partition is: its state and runs, or that it has a problem. */
+  function renderPartition() {
+    if (!partitionInput) return;
+    const problem = problems.find((p) => p.key === 'partition');
+    const key = partitionInput.value.trim();
+    const known = partitions.partitions.find((p) => p.key === key);
+    if (problem) partitionInput.setAttribute('aria-invalid', 'true');
+    else partitionInput.removeAttribute('aria-invalid');
+    partitionHint.textContent = problem ? `Not a partition of set ${partitions.partition_set} (see the problems below).`
+      : known ? `${PARTITION_STATE_LABELS[known.state] ?? known.state} · ${known.runs === 1 ? '1 run' : `${formatCount(known.runs)} runs`}`
+        : key ? `set ${partitions.partition_set}` : `set ${partitions.partition_set} · ${formatCount(partitions.partitions.length)} partitions`;
   }
 
   /** The launch request, or the local problems that stop one from being made. */
@@ -1765,6 +1846,7 @@ async function launchpadPage(scope, root, name) {
       : []);
     editor.mark(problems.filter((p) => p.editorLine).map((p) => ({ line: p.editorLine, message: `${p.key}: ${p.message}` })));
     renderPlan(steps);
+    renderPartition();
     renderVerdict();
   }
 
@@ -1821,6 +1903,9 @@ async function launchpadPage(scope, root, name) {
     // The request's mode overrides the config's: follow a preset that names one.
     const presetMode = preset?.config?.mode;
     if (presetMode && pipeline.modes.some((m) => m.name === presetMode)) { modeSelect.value = presetMode; renderMode(); }
+    // The partition picked stays, unless the preset names one.
+    if (preset?.config?.partition != null) readPartition();
+    else writePartition();
     revalidate();
   });
   modeSelect.addEventListener('change', () => { renderMode(); revalidate(); });
@@ -1834,10 +1919,11 @@ async function launchpadPage(scope, root, name) {
       title: 'Run config',
       actions: [
         h('button', { class: 'button small ghost', onclick: () => { try { editor.text = prettyJson(JSON.parse(editor.text)); revalidate(); } catch { /* the problem is shown already */ } } }, 'Format'),
-        h('button', { class: 'button small ghost', onclick: () => { presetSelect.value = ''; editor.text = template; revalidate(); } }, 'Reset'),
+        h('button', { class: 'button small ghost', onclick: () => { presetSelect.value = ''; editor.text = template; readPartition(); revalidate(); } }, 'Reset'),
       ],
       body: h('div', { class: 'card-body stack' },
-        h('div', { class: 'form-row' },
+        h('div', { class: `form-row${partitionInput ? ' with-partition' : ''}` },
+          partitionInput ? field('Partition', [partitionInput, partitionKeys, partitionHint]) : null,
           field('Mode', modeSelect),
           field('Preset', presetSelect),
           field('Step selection', selectionInput),
@@ -1855,7 +1941,13 @@ async function launchpadPage(scope, root, name) {
           h('details', { class: 'list-item', open: configured.length <= 3 }, h('summary', {}, h('span', { class: 'mono' }, step.key)), configSchemaView(step.config_schema))),
         configured.length ? null : h('p', { class: 'muted' }, 'No step takes config.')),
       }))));
+  // `#/launch/NAME?partition=KEY` opens with the key picked.
+  if (partitionInput && params?.get('partition')) {
+    partitionInput.value = params.get('partition');
+    writePartition();
+  }
   renderMode();
+  renderPartition();
   revalidate();
 }
 
@@ -3592,6 +3684,9 @@ function describeKeys(keys, partitions) {
   return `${keys.slice(0, 4).join(', ')}${keys.length > 4 ? `, … (${formatCount(keys.length - 4)} more)` : ''}`;
 }
 
+/** "2024-01-04 … 2024-01-09": the first and last of keys, which may skip some between. */
+const keySpan = (keys) => (keys.length > 1 ? `${keys[0]} … ${keys.at(-1)}` : keys[0] ?? '—');
+
 /** Whether `keys` (in key order) are consecutive partitions of the set. */
 function isKeyRange(keys, partitions) {
   const first = partitions.findIndex((p) => p.key === keys[0]);
@@ -3612,12 +3707,12 @@ function createBackfillPanel({ scope, pipeline, onClearSelection, onLaunched }) 
   const selectionText = h('div', { class: 'backfill-selection', 'data-testid': 'backfill-selection' });
   const selectionDetail = h('div', { class: 'backfill-detail' });
   const clear = h('button', { class: 'link-button small', hidden: true, onclick: onClearSelection }, 'clear selection');
-  const missingOnly = h('input', { type: 'checkbox', 'data-testid': 'backfill-missing-only', onchange: () => render() });
-  const failedOnly = h('input', { type: 'checkbox', 'data-testid': 'backfill-failed-only', onchange: () => render() });
-  const maxConcurrent = h('input', { type: 'number', min: 1, max: 64, step: 1, value: 4, 'data-testid': 'backfill-max-concurrent', oninput: () => render() });
+  const missingOnly = h('input', { type: 'checkbox', 'data-testid': 'backfill-missing-only', onchange: () => edited() });
+  const failedOnly = h('input', { type: 'checkbox', 'data-testid': 'backfill-failed-only', onchange: () => edited() });
+  const maxConcurrent = h('input', { type: 'number', min: 1, max: 64, step: 1, value: 4, 'data-testid': 'backfill-max-concurrent', oninput: () => edited() });
   const runConfig = h('textarea', {
     class: 'backfill-config', 'data-testid': 'backfill-run-config', rows: 5, spellcheck: 'false',
-    placeholder: '{ "solids": { … } }  (optional: the run config every run starts from)', oninput: () => render(),
+    placeholder: '{ "solids": { … } }  (optional: the run config every run starts from)', oninput: () => edited(),
   });
   const plan = h('div', { class: 'backfill-plan', 'data-testid': 'backfill-plan' });
   const result = h('div', { class: 'backfill-result', 'data-testid': 'backfill-result' });
@@ -3641,6 +3736,12 @@ function createBackfillPanel({ scope, pipeline, onClearSelection, onLaunched }) 
       if (typeof config !== 'object' || config === null || Array.isArray(config)) return { problem: 'The run config must be a JSON object.' };
     }
     return { missingOnly: missingOnly.checked, failedOnly: failedOnly.checked, maxConcurrent: max, runConfig: config };
+  }
+
+  /** An option changed: the error of the last launch no longer applies. */
+  function edited() {
+    if (result.querySelector('[data-testid=backfill-error]')) result.replaceChildren();
+    render();
   }
 
   function render() {
@@ -3690,8 +3791,8 @@ function createBackfillPanel({ scope, pipeline, onClearSelection, onLaunched }) 
       if (isAbort(error)) return;
       console.warn(error);
       setChildren(result, h('div', { class: 'inline-error', 'data-testid': 'backfill-error', 'data-kind': error.kind ?? 'error' },
-        h('b', {}, ERROR_TITLES[error.kind] ?? 'Error'), ': ', error.message,
-        error.problems?.length ? problemList(error.problems) : null));
+        // Its problems say more than its message (which sums them up), when it has some.
+        h('b', {}, ERROR_TITLES[error.kind] ?? 'Error'), error.problems?.length ? problemList(error.problems) : [': ', error.message]));
     } finally {
       launching = false;
       launch.textContent = '▶ Launch backfill';
@@ -3856,7 +3957,7 @@ function backfillRow(record, progress, { canceling, highlighted, onCancel }) {
     h('div', { class: 'lineage' }, 'set ', h('code', {}, record.partition_set))),
   h('td', {}, backfillStatusPill(record.status, 'backfill-status')),
   h('td', {}, h('b', {}, formatCount(keys.length)),
-    keys.length ? h('div', { class: 'lineage mono' }, keys.length === 1 ? keys[0] : `${keys[0]} … ${keys.at(-1)}`) : null),
+    keys.length ? h('div', { class: 'lineage mono' }, keySpan(keys)) : null),
   h('td', { class: 'progress-cell' }, backfillProgressView(progress)),
   h('td', { class: 'nowrap' }, formatTime(record.created_at)),
   h('td', { class: 'row-actions' }, record.status === 'RUNNING'
@@ -3899,7 +4000,7 @@ async function backfillPage(scope, root, id) {
     facts.replaceChildren(
       ...fact('Pipeline', h('a', { href: `#/pipelines/${enc(b.pipeline)}/partitions` }, b.pipeline)),
       ...fact('Partition set', h('code', {}, b.partition_set)),
-      ...fact('Partitions', `${formatCount(b.keys.length)} · ${describeKeys(b.keys, b.keys.map((key) => ({ key })))}`),
+      ...fact('Partitions', `${formatCount(b.keys.length)} · ${keySpan(b.keys)}`),
       ...fact('Max concurrent', formatCount(b.max_concurrent)),
       ...fact('Created', formatTime(b.created_at)),
       ...fact('Ended', b.ended_at ? formatTime(b.ended_at) : b.status === 'RUNNING' ? h('span', { class: 'muted' }, 'running…') : '—'),
@@ -4043,7 +4144,7 @@ function sensorsCard(sensors) {
 }
 
 async function automationPage(scope, root) {
-  root.append(pageHeader({ title: 'Automation', subtitle: 'The schedules and sensors of the manifest and their latest ticks. `weft daemon` evaluates them.' }), loadingView());
+  root.append(pageHeader({ title: 'Automation', subtitle: 'The schedules and sensors of the manifest and their latest ticks. The daemon (weft daemon) evaluates them.' }), loadingView());
   let answer = await scope.api('/api/automation');
   root.lastChild.remove();
   root.firstChild.querySelector('.title-row').append(h('span', { class: 'live-indicator', title: `Refreshes every ${AUTOMATION_POLL_MS / 1000} seconds` }, h('span', { class: 'dot' }), 'Live'));
