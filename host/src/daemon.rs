@@ -227,7 +227,9 @@ impl Daemon {
             Error::NotFound(format!("schedule `{}`: time zone {}: {e}", schedule.name, schedule.timezone))
         })?;
         let grace = GRACE.as_micros() as i64;
-        let (mut late, mut on_time, mut dropped) = (VecDeque::new(), Vec::new(), Vec::new());
+        let (mut late, mut on_time) = (VecDeque::new(), Vec::new());
+        // The late ticks that are not caught up: how many, the first and the last.
+        let (mut dropped, mut first_dropped, mut last_dropped) = (0usize, None, None);
         let mut cursor = Timestamp::from_microsecond(last).unwrap_or(now);
         while let Some(next) = schedule.cron.next_after(cursor, &tz) {
             if next > now {
@@ -238,30 +240,33 @@ impl Daemon {
                 on_time.push(next);
             } else {
                 late.push_back(next);
-                if late.len() > schedule.catch_up as usize {
-                    dropped.extend(late.pop_front());
+                if late.len() > schedule.catch_up as usize
+                    && let Some(oldest) = late.pop_front()
+                {
+                    dropped += 1;
+                    first_dropped.get_or_insert(oldest);
+                    last_dropped = Some(oldest);
                 }
             }
         }
         let mut ticks = Vec::new();
-        if let (Some(first), Some(last_dropped)) = (dropped.first(), dropped.last()) {
+        if let (Some(first), Some(last_dropped)) = (first_dropped, last_dropped) {
             let message = format!(
-                "{} tick(s) from {} to {} were missed while no daemon ran; catch_up = {} runs only the newest",
-                dropped.len(),
+                "{dropped} tick(s) from {} to {} were missed while no daemon ran; catch_up = {} runs only the newest",
                 first.to_zoned(tz.clone()),
                 last_dropped.to_zoned(tz.clone()),
                 schedule.catch_up
             );
             let tick = Tick {
                 origin: origin.clone(),
-                at: micros(*first),
+                at: micros(first),
                 evaluated_at: now_micros(),
                 status: TickStatus::Skipped,
                 runs: Vec::new(),
                 partition: None,
                 message: Some(message),
             };
-            let state = AutomationState { last_tick: Some(micros(*last_dropped)), cursor: None };
+            let state = AutomationState { last_tick: Some(micros(last_dropped)), cursor: None };
             if self.host.db().record_tick(&tick, Some(&state))? {
                 ticks.push(tick);
             }

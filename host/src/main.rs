@@ -26,9 +26,9 @@ struct Cli {
     command: Command,
 }
 
-/// How a run executes, shared by `run` and `reexecute`.
+/// Where a run's config comes from, shared by `run`, `reexecute` and `backfill`.
 #[derive(clap::Args, Debug)]
-struct ExecutionArgs {
+struct RunConfigArgs {
     /// A run config file (TOML, YAML or JSON): solids.<alias>.config, resources.<name>.config,
     /// execution, limits, tags, mode
     #[arg(short, long, value_name = "FILE")]
@@ -43,6 +43,19 @@ struct ExecutionArgs {
     /// Set one run config value: --set solids.<alias>.config.iterations=3 (repeatable)
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
+}
+
+impl RunConfigArgs {
+    fn config_args(&self) -> cli::run::ConfigArgs {
+        cli::run::ConfigArgs { file: self.config.clone(), preset: self.preset.clone(), sets: self.sets.clone() }
+    }
+}
+
+/// How a run executes, shared by `run` and `reexecute`.
+#[derive(clap::Args, Debug)]
+struct ExecutionArgs {
+    #[command(flatten)]
+    source: RunConfigArgs,
     /// Steps running at once [default: the pipeline's setting, else the core count]
     #[arg(long, value_name = "N")]
     max_concurrent: Option<u64>,
@@ -120,18 +133,8 @@ enum Command {
         /// Runs at once
         #[arg(long, value_name = "N", default_value_t = 4)]
         max_concurrent: usize,
-        /// A run config file every run starts from
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Start from this preset of the pipeline
-        #[arg(long, value_name = "NAME")]
-        preset: Option<String>,
-        /// Run in this mode
-        #[arg(long, value_name = "NAME")]
-        mode: Option<String>,
-        /// Set one run config value (repeatable)
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
+        #[command(flatten)]
+        source: RunConfigArgs,
     },
     /// Evaluate the manifest's schedules and sensors and launch the runs they ask for
     ///
@@ -432,10 +435,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             missing_only,
             failed_only,
             max_concurrent,
-            config,
-            preset,
-            mode,
-            sets,
+            source,
         } => {
             let args = cli::partitions::BackfillArgs {
                 pipeline,
@@ -445,8 +445,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 missing_only,
                 failed_only,
                 max_concurrent,
-                mode,
-                config: cli::run::ConfigArgs { file: config, preset, sets },
+                mode: source.mode.clone(),
+                config: source.config_args(),
             };
             cli::partitions::start(&place, args).await
         }
@@ -516,12 +516,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 
 impl ExecutionArgs {
     fn config_args(&self) -> cli::run::ConfigArgs {
-        cli::run::ConfigArgs { file: self.config.clone(), preset: self.preset.clone(), sets: self.sets.clone() }
+        self.source.config_args()
     }
 
     /// Puts the flags over a run config.
     fn apply(&self, run_config: &mut weft_host::RunConfig) -> Result<(), weft_host::Problems> {
-        if let Some(mode) = &self.mode {
+        if let Some(mode) = &self.source.mode {
             run_config.mode = Some(mode.clone());
         }
         if let Some(n) = self.max_concurrent {

@@ -11,185 +11,21 @@
 // with the step, what was expected and what was seen (and a FAILED-*.png screenshot), and
 // the exit status 1. Usage errors exit 2.
 
-import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import {
+  FINAL, TIMEOUT, apiRequests, attached, attr, attrIs, choose, currentStep, fail, info, ok, reportOn, run, setUp,
+  shot, show, sleep, step, until, visible, watch,
+} from './harness.mjs';
 
-const TIMEOUT = Math.min(Number(process.env.E2E_TIMEOUT) || 30_000, 30_000); // every wait; E2E_TIMEOUT shortens it
 const BIG_RUN_BUDGET_MS = 1000;
-const FINAL = ['SUCCESS', 'FAILURE', 'CANCELED', 'INTERRUPTED'];
-const CHROMIUM = '/usr/bin/chromium';
-// The machine's network is closed: without these Chromium floods refused connections.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
-// ---- arguments -----------------------------------------------------------------------
-
-function usage(message) {
-  if (message) console.error(`e2e: ${message}`);
-  console.error('usage: node tests/ui/e2e.mjs --url http://127.0.0.1:PORT --screenshots DIR [--big-run RUNID]');
-  process.exit(2);
-}
-
-const args = { url: null, screenshots: null, bigRun: null };
-{
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
-    if (flag === '--url') args.url = value().replace(/\/+$/, '');
-    else if (flag === '--screenshots') args.screenshots = value();
-    else if (flag === '--big-run') args.bigRun = value();
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument ${argv[i]}`);
-  }
-  if (!args.url) usage('--url is required');
-  if (!args.screenshots) usage('--screenshots is required');
-}
-fs.mkdirSync(args.screenshots, { recursive: true });
-
-// playwright-core lives in weft's cache, where scripts/browser installs it.
-const cache = process.env.WEFT_UI_TESTS
-  || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'weft', 'ui-tests');
-let playwright;
-try {
-  playwright = createRequire(path.join(cache, 'package.json'))('playwright-core');
-} catch {
-  try {
-    playwright = await import('playwright-core');
-  } catch {
-    console.error(`e2e: playwright-core is not in ${cache}/node_modules: run scripts/browser`);
-    process.exit(2);
-  }
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.error(`e2e: ${CHROMIUM} is missing: run scripts/browser`);
-  process.exit(2);
-}
-
-// ---- checks --------------------------------------------------------------------------
-
-class CheckFailed extends Error {}
-let currentStep = '(start)';
-const fail = (message) => { throw new CheckFailed(message); };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const show = (value) => (typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value));
-const ok = (what) => console.log(`ok: ${currentStep}: ${what}`);
-const info = (what) => console.log(`   ${currentStep}: ${what}`);
-
-async function step(name, body) {
-  currentStep = name;
-  await body();
-}
-
-// Polls `read` until `accept(value)` holds; else fails naming what was expected and the
-// last value seen.
-async function until(read, accept, expected, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let seen;
-  for (;;) {
-    try {
-      seen = await read();
-      if (accept(seen)) return seen;
-    } catch (error) {
-      seen = `(error: ${error.message.split('\n')[0]})`;
-    }
-    if (Date.now() > deadline) fail(`expected ${expected}; saw ${typeof seen === 'string' && seen.startsWith('(error') ? seen : show(seen)} after ${timeout} ms`);
-    await sleep(100);
-  }
-}
-
-// `what` is how the element reads in a message, e.g. `dag-node[data-step=check]`.
-async function visible(locator, what, timeout = TIMEOUT) {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-  } catch {
-    const count = await locator.count().catch(() => 0);
-    fail(`expected ${what} to be visible; saw ${count === 0 ? 'no such element' : `${count} matching element(s), none visible`} after ${timeout} ms`);
-  }
-  return locator.first();
-}
-
-async function attached(locator, what, timeout = TIMEOUT) {
-  try {
-    await locator.first().waitFor({ state: 'attached', timeout });
-  } catch {
-    fail(`expected ${what} to exist; saw no such element after ${timeout} ms`);
-  }
-  return locator.first();
-}
-
-const attr = (locator, name) => locator.getAttribute(name, { timeout: 1000 });
-
-async function attrIs(locator, name, want, what, timeout = TIMEOUT) {
-  const wants = Array.isArray(want) ? want : [want];
-  return until(() => attr(locator, name), (v) => wants.includes(v),
-    `${what} ${name}=${wants.map(show).join(' or ')}`, timeout);
-}
-
-// Picks the <option> whose value or text is `want` (case-insensitively).
-async function choose(select, want, what) {
-  const options = await select.locator('option').evaluateAll((os) => os.map((o) => ({ value: o.value, text: o.textContent.trim() })));
-  const index = options.findIndex((o) => o.value.toLowerCase() === want.toLowerCase() || o.text.toLowerCase() === want.toLowerCase());
-  if (index < 0) fail(`expected ${what} to have an option ${show(want)}; saw options ${show(options.map((o) => o.value || o.text))}`);
-  await select.selectOption({ index });
-}
-
-async function shot(page, name) {
-  const file = path.join(args.screenshots, name);
-  // From the top, or the sticky top bar lands mid-page in the full-page picture.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: file, fullPage: true, timeout: TIMEOUT });
-  return file;
-}
+const { args, context, page, tid, hash } = await setUp({
+  name: 'e2e',
+  synopsis: '--url http://127.0.0.1:PORT --screenshots DIR [--big-run RUNID]',
+  flags: { '--big-run': 'bigRun' },
+});
 
 // ---- the scenario ---------------------------------------------------------------------
 
-const browser = await playwright.chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: CHROMIUM_ARGS,
-  timeout: TIMEOUT,
-});
-const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-context.setDefaultTimeout(TIMEOUT);
-context.setDefaultNavigationTimeout(TIMEOUT);
-
-// What the page does wrong on the side: uncaught exceptions fail the test at the end,
-// console errors and API errors are reported.
-const pageErrors = [];
-const consoleErrors = [];
-const apiErrors = [];
-const apiRequests = [];
-function watch(page) {
-  page.on('pageerror', (error) => pageErrors.push(`[${currentStep}] ${error.message.split('\n')[0]}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(`[${currentStep}] ${message.text()}`);
-  });
-  page.on('request', (request) => {
-    if (new URL(request.url()).pathname.startsWith('/api/')) apiRequests.push({ step: currentStep, method: request.method(), url: request.url(), request });
-  });
-  page.on('requestfinished', (request) => {
-    const entry = apiRequests.findLast((r) => r.request === request);
-    const timing = request.timing();
-    if (entry && timing.responseEnd >= 0) entry.ms = Math.round(timing.responseEnd);
-  });
-  page.on('response', (response) => {
-    const url = new URL(response.url());
-    if (url.pathname.startsWith('/api/') && response.status() >= 400) {
-      apiErrors.push(`[${currentStep}] ${response.request().method()} ${url.pathname}${url.search} -> ${response.status()}`);
-    }
-  });
-  return page;
-}
-
-const page = watch(await context.newPage());
-let activePage = page; // the page a failure is reported on
-const tid = (id) => page.getByTestId(id);
-const hash = () => new URL(page.url()).hash;
 const runIdOf = (url) => (new URL(url).hash.match(/^#\/runs\/([^/?#]+)$/) || [])[1];
 const dagNode = (container, key) => container.locator(`[data-testid="dag-node"][data-step="${key}"]`);
 const eventRows = () => tid('event-log').getByTestId('event-row');
@@ -406,14 +242,14 @@ async function scenario() {
     await step('i. big run', async () => {
       // A cold open in a new tab: the time from navigation to the status and a log row.
       const big = watch(await context.newPage());
-      activePage = big;
+      reportOn(big);
       const t0 = performance.now();
       await big.goto(`${args.url}/#/runs/${args.bigRun}`, { waitUntil: 'commit' });
       const status = big.getByTestId('run-status');
       const rows = big.getByTestId('event-log').getByTestId('event-row');
       await Promise.all([visible(status, 'run-status'), visible(rows, 'an event-row in event-log')]);
       const ms = Math.round(performance.now() - t0);
-      console.log(`   ${currentStep}: run-status and the first event-row visible after ${ms} ms (budget ${BIG_RUN_BUDGET_MS} ms)`);
+      info(`run-status and the first event-row visible after ${ms} ms (budget ${BIG_RUN_BUDGET_MS} ms)`);
       const slowest = apiRequests.filter((r) => r.step === currentStep && r.ms !== undefined).sort((a, b) => b.ms - a.ms).slice(0, 4);
       info(`slowest API calls while opening: ${slowest.map((r) => `${new URL(r.url).pathname}${new URL(r.url).search} ${r.ms} ms`).join(' ; ')}`);
       // Over budget fails the step, after the scrolling checks (they tell more).
@@ -451,36 +287,9 @@ async function scenario() {
       await shot(big, 'big-run.png');
       if (slow) fail(slow);
       await big.close();
-      activePage = page;
+      reportOn(page);
     });
   }
 }
 
-// ---- run it --------------------------------------------------------------------------
-
-let failed = false;
-try {
-  await scenario();
-} catch (error) {
-  failed = true;
-  const message = error instanceof CheckFailed ? error.message : (error.stack || String(error));
-  console.error(`FAILED: ${currentStep}: ${message}`);
-  console.error(`   at ${activePage.url()}`);
-  const banners = await activePage.locator('[data-testid="error-banner"], [role="alert"]').filter({ visible: true })
-    .allInnerTexts().catch(() => []);
-  for (const text of banners) console.error(`   the page shows: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
-  const name = `FAILED-${currentStep.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}.png`;
-  await activePage.screenshot({ path: path.join(args.screenshots, name), fullPage: true, timeout: 10_000 })
-    .then(() => console.error(`   screenshot: ${path.join(args.screenshots, name)}`))
-    .catch(() => {});
-}
-for (const [title, list] of [['uncaught exceptions in the page', pageErrors], ['console errors', consoleErrors], ['API errors', apiErrors]]) {
-  if (list.length) console.error(`${title}:\n${list.slice(0, 20).map((l) => `   ${l}`).join('\n')}${list.length > 20 ? `\n   ... (${list.length})` : ''}`);
-}
-if (!failed && pageErrors.length) {
-  failed = true;
-  console.error('FAILED: the page threw uncaught exceptions (above)');
-}
-await browser.close();
-console.log(failed ? 'e2e: FAILED' : `e2e: every check passed; screenshots in ${args.screenshots}`);
-process.exit(failed ? 1 : 0);
+await run(scenario);

@@ -11,9 +11,7 @@
 // Then the same page is opened from the runs list in the same tab (`in_app`), as a user
 // clicking a run does.
 
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS, requirePlaywright } from './harness.mjs';
 
 const args = { url: null, run: null, repeat: 5, screenshot: null };
 const argv = process.argv.slice(2);
@@ -27,14 +25,8 @@ for (let i = 0; i < argv.length; i += 2) {
 }
 if (!args.url || !args.run) { console.error('open-run: --url and --run are required'); process.exit(2); }
 
-const cache = process.env.WEFT_UI_TESTS
-  || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'weft', 'ui-tests');
-const { chromium } = createRequire(path.join(cache, 'package.json'))('playwright-core');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { chromium } = await requirePlaywright('open-run');
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 const samples = [];
 const inApp = [];
 try {

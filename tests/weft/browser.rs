@@ -2,7 +2,8 @@
 //! (`tests/ui/e2e.mjs`), against `weft ui` on a real store with real components. The
 //! script launches a run from the launchpad, watches it fail live, opens the failed
 //! step's error, re-executes from failure, and screenshots every page into
-//! `target/ui-screenshots/`.
+//! `target/ui-screenshots/`; `tests/ui/partitions.mjs` draws a partitioned pipeline's
+//! matrix, starts and cancels backfills from it, and launches one partition.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -54,16 +55,15 @@ fn playwright_cache() -> std::path::PathBuf {
     cache
 }
 
-#[test]
-fn the_launchpad_launches_a_run_watched_live_then_reexecuted_from_failure_in_chromium() {
+/// Serves `manifest` on a fresh store and runs the browser script `script` against it,
+/// its screenshots in `target/ui-screenshots/<shots>`.
+fn run_script(manifest: &str, script: &str, shots: &str) {
     let cache = playwright_cache();
-    let _ = guest("faulty");
-    let _ = guest("hello_world");
     let store = tempfile::tempdir().unwrap();
-    let (_server, url) = start_ui(&root().join("tests/ui/weft.toml"), &store.path().join("weft.redb"));
-    let screenshots = root().join("target/ui-screenshots");
+    let (_server, url) = start_ui(&root().join(manifest), &store.path().join("weft.redb"));
+    let screenshots = root().join("target/ui-screenshots").join(shots);
     let out = Command::new("node")
-        .arg(root().join("tests/ui/e2e.mjs"))
+        .arg(root().join(script))
         .args(["--url", &url, "--screenshots", screenshots.to_str().unwrap()])
         .env("WEFT_UI_TESTS", &cache)
         .output()
@@ -74,19 +74,14 @@ fn the_launchpad_launches_a_run_watched_live_then_reexecuted_from_failure_in_chr
 }
 
 #[test]
+fn the_launchpad_launches_a_run_watched_live_then_reexecuted_from_failure_in_chromium() {
+    let _ = guest("faulty");
+    let _ = guest("hello_world");
+    run_script("tests/ui/weft.toml", "tests/ui/e2e.mjs", "");
+}
+
+#[test]
 fn the_partition_matrix_starts_a_backfill_whose_cells_turn_green_in_chromium() {
-    let cache = playwright_cache();
     let _ = guest("dated");
-    let store = tempfile::tempdir().unwrap();
-    let (_server, url) = start_ui(&root().join("tests/ui/partitions.toml"), &store.path().join("weft.redb"));
-    let screenshots = root().join("target/ui-screenshots/partitions");
-    let out = Command::new("node")
-        .arg(root().join("tests/ui/partitions.mjs"))
-        .args(["--url", &url, "--screenshots", screenshots.to_str().unwrap()])
-        .env("WEFT_UI_TESTS", &cache)
-        .output()
-        .expect("node runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the browser test failed (screenshots in {}):\n{text}", screenshots.display());
-    assert!(text.contains("ok: "), "{text}");
+    run_script("tests/ui/partitions.toml", "tests/ui/partitions.mjs", "partitions");
 }

@@ -232,3 +232,24 @@ fn a_sensor_that_breaks_its_limits_or_reaches_outside_its_grant_fails_its_tick()
     assert!(line.contains("FAILURE") && line.contains("cannot list /inbox"), "{out}");
     assert!(runs(&project.db()).is_empty());
 }
+
+#[test]
+fn the_ui_runs_the_daemon_when_asked() {
+    let _ = guest("file_sensor");
+    let project = Project::new(SENSORS);
+    let dir = project.dir.path();
+    for sub in ["inbox", "incoming"] {
+        std::fs::create_dir(dir.join(sub)).unwrap();
+    }
+    std::fs::write(dir.join("incoming/z.csv"), "7").unwrap();
+    let mut ui = Command::new(weft_bin())
+        .args(["ui", project.manifest().to_str().unwrap(), "--port", "0", "--daemon"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("weft ui starts");
+    let db = project.db();
+    wait_for("z.csv", || db.exists() && ingested(&db, "incoming") == ["z.csv"]);
+    ui.kill().unwrap();
+    ui.wait().unwrap();
+}

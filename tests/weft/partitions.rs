@@ -237,3 +237,32 @@ fn a_backfill_of_31_days_survives_a_kill_resumes_and_reruns_its_failures() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no failed partition of `daily`"), "{out}");
 }
+
+#[test]
+fn the_partitions_example_runs_a_day_backfills_a_week_and_its_daemon_ingests_the_dropped_file() {
+    let store = tempfile::tempdir().unwrap();
+    let db = store.path().join("weft.redb");
+    let db = db.to_str().unwrap();
+    let (code, out) = weft(&["run", "examples/partitions", "--db", db, "-p", "orders", "--partition", "2024-01-05"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("orders on 2024-01-05"), "{out}");
+    let (code, out) =
+        weft(&["backfill", "-m", "examples/partitions", "--db", db, "--from", "2024-01-01", "--to", "2024-01-07"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("7 partition(s)") && out.contains("SUCCESS"), "{out}");
+    let (code, grid) = weft(&["partitions", "-m", "examples/partitions", "--db", db]);
+    assert_eq!(code, 0, "{grid}");
+    assert!(grid.contains("366 partitions: 7 succeeded, 0 failed, 0 running, 359 missing"), "{grid}");
+    // The daemon, once: the schedule is new (it starts from now), the file sensor finds
+    // the example's drops/example.csv and ingests it (3 lines).
+    let (code, out) = weft_tests::weft_with_env(
+        &["daemon", "examples/partitions", "--db", db, "--once"],
+        &[("WEFT_CLOCK", "2025-03-01T12:00:00Z")],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("sensor/drops  SUCCESS"), "{out}");
+    let host = Host::open(std::path::Path::new(db)).unwrap();
+    let ingest = host.runs().unwrap().into_iter().find(|r| r.pipeline == "ingest").expect("an ingest run");
+    assert_eq!(ingest.status, RunStatus::Success);
+    assert_eq!(host.output(ingest.id, "count_lines", "lines").unwrap(), Some(Value::Integer(3)));
+}

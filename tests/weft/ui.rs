@@ -391,3 +391,70 @@ fn the_openapi_document_describes_every_route() {
         assert!(doc["paths"].get(route).is_some(), "openapi.json does not describe {route}");
     }
 }
+
+const DAYS: &str = r#"
+[solids.dated]
+wasm = "{guests}/dated.wasm"
+[partitions.days]
+cadence = "daily"
+start = "2024-01-01"
+end = "2024-01-06"
+[pipelines.daily]
+partitions = "days"
+[pipelines.daily.solids.report]
+solid = "dated"
+config = { day = "{partition_key}", fail_on = ["2024-01-02"] }
+[pipelines.plain.solids.report]
+solid = "dated"
+[schedules.nightly]
+pipeline = "daily"
+cron = "0 2 * * *"
+"#;
+
+#[test]
+fn the_api_shows_partitions_starts_a_backfill_and_lists_schedules() {
+    let _ = weft_tests::guest("dated");
+    let project = Project::new(DAYS);
+    let ui = Ui::start(&project, None);
+    let pipelines = ui.get("/api/pipelines").json();
+    let sets: Vec<&serde_json::Value> =
+        pipelines["pipelines"].as_array().unwrap().iter().map(|p| &p["partition_set"]).collect();
+    assert_eq!(sets, [&serde_json::json!("days"), &serde_json::Value::Null]);
+    assert_eq!(ui.get("/api/pipelines/plain/partitions").status, 404);
+    let before = ui.get("/api/pipelines/daily/partitions").json();
+    let states: Vec<&str> =
+        before["partitions"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["missing"; 5]);
+    assert_eq!(before["cadence"], "daily");
+
+    // A client may not bind resources through a backfill, any more than through a launch.
+    let refused = ui.post("/api/pipelines/daily/backfills", r#"{"run_config": {"resources": {"db": {"config": {}}}}}"#);
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["problems"][0]["key"], "resources");
+    let started =
+        ui.post("/api/pipelines/daily/backfills", r#"{"from": "2024-01-02", "to": "2024-01-04", "max_concurrent": 2}"#);
+    assert_eq!(started.status, 201, "{}", started.text());
+    let id = started.json()["backfill"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(started.json()["backfill"]["keys"], serde_json::json!(["2024-01-02", "2024-01-03", "2024-01-04"]));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let shown = loop {
+        let shown = ui.get(&format!("/api/backfills/{id}")).json();
+        if shown["backfill"]["status"] != "RUNNING" {
+            break shown;
+        }
+        assert!(Instant::now() < deadline, "the backfill did not end: {shown}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(shown["backfill"]["status"], "FAILURE", "2024-01-02 fails: {shown}");
+    let statuses: Vec<&str> =
+        shown["partitions"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["failure", "success", "success"]);
+    let after = ui.get("/api/pipelines/daily/partitions").json();
+    let states: Vec<&str> =
+        after["partitions"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["missing", "failed", "succeeded", "succeeded", "missing"]);
+    assert_eq!(ui.get("/api/backfills").json()["backfills"][0]["id"], id.as_str());
+    let automation = ui.get("/api/automation").json();
+    assert_eq!(automation["schedules"][0]["name"], "nightly");
+    assert_eq!(automation["schedules"][0]["cron"], "0 2 * * *");
+}

@@ -7,6 +7,10 @@ use crate::run::{RunId, RunRecord};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
+/// Ticks kept per schedule or sensor: the oldest go as new ones come (a sensor evaluated
+/// every second records 86,400 a day).
+pub const TICKS_KEPT: usize = 1000;
+
 /// A backfill: one run per partition key, launched and tracked together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackfillRecord {
@@ -299,6 +303,16 @@ fn write_claim(
             return Ok(false);
         }
         ticks.insert((origin, tick.at), serde_json::to_vec(tick)?.as_slice())?;
+        let kept = ticks.range((origin, i64::MIN)..=(origin, i64::MAX))?.count();
+        if kept > TICKS_KEPT {
+            let mut oldest = Vec::new();
+            for entry in ticks.range((origin, i64::MIN)..=(origin, i64::MAX))?.take(kept - TICKS_KEPT) {
+                oldest.push(entry?.0.value().1);
+            }
+            for at in oldest {
+                ticks.remove((origin, at))?;
+            }
+        }
     }
     if let Some(state) = &claim.state {
         tx.open_table(AUTOMATION)?.insert(origin, serde_json::to_vec(state)?.as_slice())?;

@@ -7,6 +7,7 @@ use super::{ApiError, Ui};
 use crate::backfill::{self, BackfillRequest, KeySelection};
 use crate::cancel::CancelToken;
 use crate::config::RunConfig;
+use crate::error::{Problem, Problems};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -58,6 +59,13 @@ pub(super) async fn start(State(ui): Shared, Path(name): Path<String>, body: Byt
     let body: BackfillBody = parse_body(&body)?;
     let manifest = ui.manifest()?;
     let run_config = match &body.run_config {
+        // As for launches: a client may not point runs at files or servers the manifest's
+        // modes do not name.
+        Some(json) if json.get("resources").is_some() => {
+            let message = "the UI runs with the resources its mode binds in the manifest; choose a mode instead";
+            let source = std::path::Path::new("run config");
+            return Err(Problems::one(Problem::new(source, Some("resources"), message)).into());
+        }
         Some(json) => RunConfig::from_json(json, None)?,
         None => RunConfig::default(),
     };
