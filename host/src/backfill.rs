@@ -216,6 +216,7 @@ pub fn create_backfill(
         created_at: now_micros(),
         ended_at: None,
         owner: Some(host.owner_token().to_owned()),
+        message: None,
     };
     Ok(record)
 }
@@ -243,7 +244,9 @@ fn as_seen(host: &Host, mut record: BackfillRecord) -> BackfillRecord {
     record
 }
 
-/// Each key of a backfill with the outcome of its latest run in it, if it had one.
+/// Each key of a backfill with its run in it that counts: one that succeeded, else one
+/// that failed, else the latest (canceled, interrupted, or still running). Re-executions
+/// of its runs carry its tag but are not its own runs, and do not count.
 ///
 /// # Errors
 /// [`Error::Db`] when the store cannot be read.
@@ -251,9 +254,12 @@ pub fn backfill_runs(host: &Host, record: &BackfillRecord) -> Result<Vec<(String
     let id = record.id.to_string();
     let mut runs: BTreeMap<String, RunRecord> = BTreeMap::new();
     for (key, list) in host.db().partition_runs(&record.pipeline)? {
-        let ours = list.into_iter().filter(|r| r.tags.get(BACKFILL_TAG) == Some(&id)).max_by_key(|r| r.id);
-        if let Some(run) = ours {
-            runs.insert(key, run);
+        let ours: Vec<RunRecord> =
+            list.into_iter().filter(|r| r.tags.get(BACKFILL_TAG) == Some(&id) && r.parent_run.is_none()).collect();
+        let with = |status| ours.iter().find(|r| r.status == status);
+        let counted = with(RunStatus::Success).or_else(|| with(RunStatus::Failure)).or_else(|| ours.last());
+        if let Some(run) = counted {
+            runs.insert(key, run.clone());
         }
     }
     Ok(record.keys.iter().map(|k| (k.clone(), runs.remove(k))).collect())
@@ -273,21 +279,45 @@ pub async fn run_backfill(
     progress: &(dyn Fn(&Progress) + Sync),
     cancel: CancelToken,
 ) -> Result<BackfillRecord> {
-    if let Some(owner) = record.owner.as_deref()
-        && record.status == BackfillStatus::Running
-        && owner != host.owner_token()
-        && host.owner_alive(owner)
-    {
-        return Err(Error::NotFound(format!("backfill {} is running in another weft process", record.id)));
-    }
     record.status = BackfillStatus::Running;
     record.owner = Some(host.owner_token().to_owned());
     record.ended_at = None;
+    record.message = None;
+    // Checked and taken in one transaction: two `resume`s of one backfill cannot both run it.
+    if !host.db().claim_backfill(&record, |owner| host.owner_alive(owner))? {
+        return Err(Error::NotFound(format!("backfill {} is running in another weft process", record.id)));
+    }
+    let outcome = drive(host, manifest, &record, progress, &cancel).await;
+    // Whatever happened, the backfill ends with a status and, if it stopped on an error,
+    // that error: never RUNNING with nobody running it.
+    record.status = match &outcome {
+        Ok(_) if cancel.is_canceled() => BackfillStatus::Canceled,
+        Ok(state) if state.failed > 0 => BackfillStatus::Failure,
+        Ok(_) => BackfillStatus::Success,
+        Err(_) => BackfillStatus::Failure,
+    };
+    record.message = outcome.as_ref().err().map(|e| format!("stopped: {e}"));
+    record.ended_at = Some(now_micros());
+    record.owner = None;
     host.db().put_backfill(&record)?;
+    match outcome {
+        Ok(_) => Ok(record),
+        Err(e) => Err(e),
+    }
+}
+
+/// Launches the backfill's remaining partitions and waits for them; the final counts.
+async fn drive(
+    host: &Host,
+    manifest: &Manifest,
+    record: &BackfillRecord,
+    progress: &(dyn Fn(&Progress) + Sync),
+    cancel: &CancelToken,
+) -> Result<Progress> {
     let base = RunConfig::from_json(&record.run_config, None)?;
     let mut state = Progress { total: record.keys.len(), ..Progress::default() };
     let mut pending = Vec::new();
-    for (key, run) in backfill_runs(host, &record)? {
+    for (key, run) in backfill_runs(host, record)? {
         match run.map(|r| r.status) {
             Some(RunStatus::Success) => state.succeeded += 1,
             Some(RunStatus::Failure) => state.failed += 1,
@@ -316,8 +346,15 @@ pub async fn run_backfill(
                     state.running += 1;
                     progress(&state);
                 }
-                // Planning failed for this key: nothing can run, stop launching.
-                Err(e) => failure = Some(e),
+                // This key cannot run (its plan failed): launch nothing more, let the
+                // running ones end, and report it.
+                Err(e) => {
+                    failure = Some(Error::Invalid(crate::error::Problems::one(crate::error::Problem::new(
+                        manifest.path.as_path(),
+                        Some("partition"),
+                        format!("partition `{key}` could not be planned: {e}"),
+                    ))))
+                }
             }
         }
         if running.is_empty() {
@@ -340,18 +377,8 @@ pub async fn run_backfill(
             }
         }
     }
-    record.status = if cancel.is_canceled() || failure.is_some() {
-        BackfillStatus::Canceled
-    } else if state.failed > 0 {
-        BackfillStatus::Failure
-    } else {
-        BackfillStatus::Success
-    };
-    record.ended_at = Some(now_micros());
-    record.owner = None;
-    host.db().put_backfill(&record)?;
     match failure {
         Some(e) => Err(e),
-        None => Ok(record),
+        None => Ok(state),
     }
 }

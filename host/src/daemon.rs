@@ -6,8 +6,8 @@
 //! key with its run's, so that however the daemon stops and restarts — even two daemons
 //! at once — a tick or a run key launches one run, ever.
 //!
-//! Missed ticks: a tick evaluated within [`GRACE`] of its time is on time and runs. One
-//! found later (the daemon was down) is late: the newest `catch_up` late ticks of a
+//! Missed ticks: a tick evaluated within [`GRACE`] of its time, or due since this daemon's
+//! previous pass when that pass was at most [`MAX_PASS`] ago, is on time and runs. One found later (the daemon was down) is late: the newest `catch_up` late ticks of a
 //! schedule run (default 0), and the older ones are recorded as one skipped tick that
 //! names them. A schedule first seen by a daemon starts from then, running nothing of
 //! the past; `weft backfill --missing-only` fills the partitions skipped ticks left.
@@ -29,6 +29,11 @@ use tokio::task::JoinSet;
 
 /// How late a tick may be evaluated and still count as on time.
 pub const GRACE: Duration = Duration::from_secs(60);
+
+/// The longest one pass of the daemon may take (builds, many sensors) with the ticks due
+/// meanwhile still on time; a longer gap between passes (the machine slept, the clock
+/// jumped) is a downtime.
+pub const MAX_PASS: Duration = Duration::from_secs(600);
 
 /// Where the daemon reads the time.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -123,12 +128,24 @@ pub struct Daemon {
     sensors: HashMap<PathBuf, (Option<SystemTime>, Arc<LoadedSensor>)>,
     runs: JoinSet<Result<RunRecord>>,
     cancels: Vec<CancelToken>,
+    /// When this daemon last evaluated: a tick due since then is on time however long the
+    /// evaluation in between took (a build, many sensors).
+    previous: Option<Timestamp>,
 }
 
 impl Daemon {
     pub fn new(host: Host, manifest: Manifest, clock: Arc<dyn Clock>) -> Daemon {
         let stamp = modified(&manifest.path);
-        Daemon { host, manifest, stamp, clock, sensors: HashMap::new(), runs: JoinSet::new(), cancels: Vec::new() }
+        Daemon {
+            host,
+            manifest,
+            stamp,
+            clock,
+            sensors: HashMap::new(),
+            runs: JoinSet::new(),
+            cancels: Vec::new(),
+            previous: None,
+        }
     }
 
     /// Evaluates every schedule with a tick due and every sensor whose interval has
@@ -140,9 +157,10 @@ impl Daemon {
     pub async fn evaluate(&mut self) -> Result<Vec<Tick>> {
         self.reload();
         let now = self.clock.now();
+        let previous = self.previous.replace(now);
         let mut ticks = Vec::new();
         for schedule in self.manifest.schedules.clone() {
-            ticks.extend(self.evaluate_schedule(&schedule, now).await?);
+            ticks.extend(self.evaluate_schedule(&schedule, now, previous).await?);
         }
         for sensor in self.manifest.sensors.clone() {
             ticks.extend(self.evaluate_sensor(&sensor, now).await?);
@@ -151,23 +169,36 @@ impl Daemon {
         Ok(ticks)
     }
 
-    /// Evaluates every `poll` until `cancel`, telling `tell` of each tick; then cancels
-    /// the runs still going and waits for them to record it.
+    /// Evaluates every `poll` until `stop`, telling `tell` of each tick; then waits for the
+    /// runs it launched to end — canceling them (they end CANCELED, and `weft backfill
+    /// --failed-only` re-runs their partitions) only if `abort` comes first.
     ///
     /// # Errors
     /// [`Error::Db`] when the store fails.
-    pub async fn run(mut self, poll: Duration, cancel: CancelToken, tell: &(dyn Fn(&Tick) + Sync)) -> Result<()> {
-        while !cancel.is_canceled() {
+    pub async fn run(
+        mut self,
+        poll: Duration,
+        stop: CancelToken,
+        abort: CancelToken,
+        tell: &(dyn Fn(&Tick) + Sync),
+    ) -> Result<()> {
+        while !stop.is_canceled() {
             for tick in self.evaluate().await? {
                 tell(&tick);
             }
             tokio::select! {
                 () = tokio::time::sleep(poll) => {}
-                () = cancel.cancelled() => {}
+                () = stop.cancelled() => {}
             }
         }
-        self.cancels.iter().for_each(CancelToken::cancel);
-        self.wait().await;
+        let cancels = std::mem::take(&mut self.cancels);
+        tokio::select! {
+            _ = self.wait() => {}
+            () = abort.cancelled() => {
+                cancels.iter().for_each(CancelToken::cancel);
+                self.wait().await;
+            }
+        }
         Ok(())
     }
 
@@ -214,7 +245,12 @@ impl Daemon {
         self.runs.spawn(handle.wait());
     }
 
-    async fn evaluate_schedule(&mut self, schedule: &ScheduleDecl, now: Timestamp) -> Result<Vec<Tick>> {
+    async fn evaluate_schedule(
+        &mut self,
+        schedule: &ScheduleDecl,
+        now: Timestamp,
+        previous: Option<Timestamp>,
+    ) -> Result<Vec<Tick>> {
         let origin = format!("schedule/{}", schedule.name);
         let db = self.host.db();
         let now_us = micros(now);
@@ -236,7 +272,11 @@ impl Daemon {
                 break;
             }
             cursor = next;
-            if now_us - micros(next) <= grace {
+            // Due since this daemon's previous pass, and that pass was recent: the daemon ran
+            // all along (however long one pass took), so the tick is not missed.
+            let since_previous =
+                previous.is_some_and(|p| next > p && now_us - micros(p) <= MAX_PASS.as_micros() as i64);
+            if since_previous || now_us - micros(next) <= grace {
                 on_time.push(next);
             } else {
                 late.push_back(next);
@@ -302,7 +342,21 @@ impl Daemon {
         let windows = self.manifest.partition_set(&schedule.pipeline).and_then(|s| s.time_windows().cloned());
         if let Some(windows) = windows {
             match windows.last_complete(due) {
-                Some(window) => tick.partition = Some(window.key),
+                Some(window) => {
+                    // A cron that fires more often than the set's cadence, or a set that has
+                    // ended, would compute the same window again: once is enough.
+                    let runs = self.host.db().partition_runs(&schedule.pipeline)?;
+                    let earlier = runs.iter().find(|(key, _)| *key == window.key).and_then(|(_, runs)| {
+                        runs.iter().find(|r| r.tags.get("weft/schedule") == Some(&schedule.name))
+                    });
+                    if let Some(earlier) = earlier {
+                        tick.status = TickStatus::Skipped;
+                        let at = earlier.tags.get("weft/tick").cloned().unwrap_or_default();
+                        tick.message = Some(format!("partition {} already ran at the tick of {at}", window.key));
+                        return Ok(self.host.db().record_tick(&tick, Some(&state))?.then_some(tick));
+                    }
+                    tick.partition = Some(window.key);
+                }
                 None => {
                     tick.status = TickStatus::Skipped;
                     tick.message = Some("no partition had ended by then".into());
@@ -335,13 +389,22 @@ impl Daemon {
         };
         let id = RunId::generate();
         tick.runs.push(id);
-        let claim = Claim { origin: origin.to_owned(), tick: Some(tick.clone()), state: Some(state), run_key: None };
-        match self.host.launch_claimed(plan, id, &claim)? {
-            Some(handle) => {
+        let claim =
+            Claim { origin: origin.to_owned(), tick: Some(tick.clone()), state: Some(state.clone()), run_key: None };
+        match self.host.launch_claimed(plan, id, &claim) {
+            Ok(Some(handle)) => {
                 self.track(handle);
                 Ok(Some(tick))
             }
-            None => Ok(None),
+            Ok(None) => Ok(None),
+            Err(e @ Error::Db { .. }) => Err(e),
+            // Nothing was recorded (the executor could not start): the tick failed.
+            Err(e) => {
+                tick.runs.clear();
+                tick.status = TickStatus::Failure;
+                tick.message = Some(format!("{e:#}"));
+                Ok(self.host.db().record_tick(&tick, Some(&state))?.then_some(tick))
+            }
         }
     }
 
@@ -411,12 +474,14 @@ impl Daemon {
             };
             let id = RunId::generate();
             let claim = Claim { origin: origin.clone(), run_key: key, ..Claim::default() };
-            match self.host.launch_claimed(plan, id, &claim)? {
-                Some(handle) => {
+            match self.host.launch_claimed(plan, id, &claim) {
+                Ok(Some(handle)) => {
                     tick.runs.push(id);
                     self.track(handle);
                 }
-                None => already += 1,
+                Ok(None) => already += 1,
+                Err(e @ Error::Db { .. }) => return Err(e),
+                Err(e) => errors.push(format!("{label}: {e:#}")),
             }
         }
         tick.status = if !errors.is_empty() {
@@ -437,7 +502,10 @@ impl Daemon {
         } else {
             None
         };
-        let state = AutomationState { cursor: evaluation.cursor.or(state.cursor), last_tick: None };
+        // A request that could not be launched must be asked for again: the cursor moves on
+        // only when every request was launched (or had been).
+        let cursor = if errors.is_empty() { evaluation.cursor.or(state.cursor) } else { state.cursor };
+        let state = AutomationState { cursor, last_tick: None };
         self.host.db().record_tick(&tick, Some(&state))?;
         Ok(Some(tick))
     }
@@ -479,7 +547,8 @@ impl Daemon {
             .iter()
             .map(|f| crate::capability::Preopen { host: f.host.clone(), guest: f.guest.clone(), writable: f.writable })
             .collect();
-        let (evaluation, logs) = loaded.evaluate(self.host.engine(), &preopens, step_limits, cursor).await?;
+        let now = micros(self.clock.now());
+        let (evaluation, logs) = loaded.evaluate(self.host.engine(), &preopens, step_limits, cursor, now).await?;
         if !logs.is_empty() {
             tracing::info!("sensor `{}` wrote: {}", sensor.name, String::from_utf8_lossy(&logs).trim_end());
         }

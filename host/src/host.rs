@@ -192,6 +192,11 @@ impl Host {
             step_selection: plan.selection.as_ref().map(|s| s.expression.clone()),
             owner: Some(self.owner.token().to_owned()),
         };
+        // The executor first: a run (and its claim) is recorded only if it can start.
+        let executor: Arc<dyn Executor> = match plan.execution.executor {
+            ExecutorKind::InProcess => Arc::new(InProcessExecutor::new(self.engine.clone())),
+            ExecutorKind::Multiprocess => Arc::new(MultiprocessExecutor::new(self.worker_binary.clone())?),
+        };
         let batch = Batch { run: Some(record.clone()), ..Batch::default() };
         match claim {
             Some(claim) => {
@@ -202,10 +207,6 @@ impl Host {
             None => self.db.commit(record.id, &batch)?,
         }
         let (sender, events) = mpsc::unbounded_channel();
-        let executor: Arc<dyn Executor> = match plan.execution.executor {
-            ExecutorKind::InProcess => Arc::new(InProcessExecutor::new(self.engine.clone())),
-            ExecutorKind::Multiprocess => Arc::new(MultiprocessExecutor::new(self.worker_binary.clone())?),
-        };
         let (db, writer, id, cancel) = (self.db.clone(), self.writer.clone(), record.id, CancelToken::new());
         let task = tokio::spawn({
             let cancel = cancel.clone();

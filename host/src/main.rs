@@ -452,8 +452,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Daemon { path, once, poll } => {
             let manifest = path.or(place.manifest.clone()).map_or_else(cli::find_manifest, Ok)?;
-            let poll =
-                weft_host::execution::parse_duration(&serde_json::Value::String(poll)).map_err(Error::NotFound)?;
+            let poll = weft_host::execution::parse_duration(&serde_json::Value::String(poll))
+                .map_err(|e| Error::NotFound(format!("--poll: {e}")))?
+                .max(std::time::Duration::from_millis(50));
             cli::daemon::daemon(&place, &manifest, once, poll).await
         }
         Command::Schedules { limit, json } => cli::daemon::list(&place, false, limit, json),

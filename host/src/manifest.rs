@@ -514,6 +514,25 @@ impl Reader<'_> {
             .collect();
         let schedules = self.schedules(root, &partitioned);
         let sensors = self.sensors(root, &partitioned);
+        let launches = schedules
+            .iter()
+            .map(|s| (&s.pipeline, &s.launch, &s.at))
+            .chain(sensors.iter().map(|s| (&s.pipeline, &s.launch, &s.at)));
+        for (pipeline, launch, at) in launches {
+            let presets = pipelines.iter().find(|p| &p.name == pipeline).map(|p| &p.presets);
+            if let Some(preset) = &launch.preset
+                && presets.is_some_and(|list| !list.iter().any(|(name, _)| name == preset))
+            {
+                let at = Location { line: at.line, key: join(&at.key, "preset") };
+                self.problem(&at, format!("pipeline `{pipeline}` has no preset `{preset}`"));
+            }
+            if let Some(mode) = &launch.mode
+                && !modes.iter().any(|m| &m.name == mode)
+            {
+                let at = Location { line: at.line, key: join(&at.key, "mode") };
+                self.problem(&at, format!("no mode `{mode}` in this manifest"));
+            }
+        }
         Manifest {
             path: PathBuf::new(),
             dir: PathBuf::new(),

@@ -149,7 +149,13 @@ fn resolve_partition(
     run_config: &mut RunConfig,
     problems: &mut Vec<Problem>,
 ) -> Option<Partition> {
-    let key = run_config.partition.clone()?;
+    let Some(key) = run_config.partition.clone() else {
+        // Only a run that computes a partition is indexed as one: a tag alone (a run
+        // config's `tags`) must not make a run count for a partition it did not compute.
+        run_config.tags.remove(crate::partition::PARTITION_TAG);
+        run_config.tags.remove(crate::partition::PARTITION_SET_TAG);
+        return None;
+    };
     let file = run_config.source.clone().unwrap_or_else(|| PathBuf::from("<run config>"));
     let Some(set) = manifest.partition_set(&decl.name) else {
         let message = format!(

@@ -76,20 +76,24 @@ impl LoadedSensor {
     }
 
     /// Evaluates the sensor once in a fresh store with `files` preopened and `limits`
-    /// enforced. Returns the evaluation and what it wrote to stdout and stderr.
+    /// enforced. Its wall clock reads `now` (microseconds since the epoch): the daemon's
+    /// time, so that a sensor sees the same time as the schedules (`WEFT_CLOCK` in tests).
+    /// Returns the evaluation and what it wrote to stdout and stderr.
     ///
     /// # Errors
-    /// The sensor's own error, or how it broke a limit or trapped, with its stderr.
+    /// The sensor's own error, or how it broke a limit or trapped, with the end of its
+    /// stderr.
     pub async fn evaluate(
         &self,
         engine: &SolidEngine,
         files: &[Preopen],
         limits: StepLimits,
         cursor: Option<String>,
+        now: i64,
     ) -> Result<(Evaluation, Vec<u8>), String> {
-        let grants = Grants { files: files.to_vec(), ..Grants::default() };
+        let grants = Grants { files: files.to_vec(), deterministic: true, ..Grants::default() };
         let interrupt = crate::cancel::CancelToken::new();
-        let spec = SandboxSpec { limits, grants: &grants, interrupt, run_started_at: 0, seed: 0 };
+        let spec = SandboxSpec { limits, grants: &grants, interrupt, run_started_at: now, seed: now as u64 };
         let (mut store, stdout, stderr) = new_store(engine, blank_io(limits), spec)?;
         let call = async {
             let sensor = self.pre.instantiate_async(&mut store).await?;
@@ -103,9 +107,16 @@ impl LoadedSensor {
         };
         let mut logs = stdout.contents().to_vec();
         logs.extend_from_slice(&stderr.contents());
+        let with_stderr = |message: String| {
+            let text = String::from_utf8_lossy(&stderr.contents()).into_owned();
+            let tail: Vec<&str> = text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+            if tail.is_empty() { message } else { format!("{message} (stderr: {})", tail.join(" | ")) }
+        };
         let evaluation = match outcome {
-            Err(trap) => return Err(classify(trap, &stdout.contents(), &stderr.contents(), &limits).message),
-            Ok(Err(message)) => return Err(message),
+            Err(trap) => {
+                return Err(with_stderr(classify(trap, &stdout.contents(), &stderr.contents(), &limits).message));
+            }
+            Ok(Err(message)) => return Err(with_stderr(message)),
             Ok(Ok(evaluation)) => evaluation,
         };
         let mut runs = Vec::new();

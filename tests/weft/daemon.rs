@@ -253,3 +253,33 @@ fn the_ui_runs_the_daemon_when_asked() {
     ui.kill().unwrap();
     ui.wait().unwrap();
 }
+
+#[test]
+fn a_schedule_past_the_end_of_its_set_runs_the_last_partition_once() {
+    let project = Project::new(
+        &NIGHTLY.replace("timezone = \"Europe/Paris\"", "timezone = \"Europe/Paris\"\nend = \"2024-01-11\""),
+    );
+    daemon_once(&project, "2024-01-10T00:30:00Z");
+    let mut lines = Vec::new();
+    for day in 10..=13 {
+        let (code, out) = daemon_once(&project, &format!("2024-01-{day}T01:00:20Z"));
+        assert_eq!(code, 0, "{out}");
+        lines.extend(tick_lines(&out).into_iter().map(str::to_owned));
+    }
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].contains("SUCCESS  partition 2024-01-09"), "{lines:?}");
+    assert!(lines[1].contains("SUCCESS  partition 2024-01-10"), "{lines:?}");
+    for line in &lines[2..] {
+        assert!(line.contains("SKIPPED") && line.contains("partition 2024-01-10 already ran"), "{lines:?}");
+    }
+    assert_eq!(runs(&project.db()).len(), 2);
+}
+
+#[test]
+fn a_schedule_or_sensor_naming_a_preset_or_mode_that_does_not_exist_is_refused_when_read() {
+    let text = NIGHTLY.replace("catch_up = 1", "catch_up = 1\npreset = \"nightyl\"\nmode = \"prod\"");
+    let project = Project::new(&text);
+    let error = weft_host::Manifest::load(&project.manifest()).unwrap_err().to_string();
+    assert!(error.contains("schedules.nightly.preset") && error.contains("no preset `nightyl`"), "{error}");
+    assert!(error.contains("schedules.nightly.mode") && error.contains("no mode `prod`"), "{error}");
+}

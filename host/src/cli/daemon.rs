@@ -32,20 +32,28 @@ pub async fn daemon(place: &Place, manifest: &std::path::Path, once: bool, poll:
         let failed = records.iter().any(|r| r.status != RunStatus::Success);
         return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
     }
-    let cancel = CancelToken::new();
+    // The first Ctrl-C or SIGTERM stops evaluating and lets the runs launched finish; a
+    // second cancels them.
+    let (stop, abort) = (CancelToken::new(), CancelToken::new());
     tokio::spawn({
-        let cancel = cancel.clone();
+        let (stop, abort) = (stop.clone(), abort.clone());
         async move {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => None } } => {}
+            let says = [
+                "weft daemon: stopping: no new ticks; the runs going finish (again to cancel them)",
+                "weft daemon: canceling the runs still going",
+            ];
+            for (token, said) in [stop, abort].into_iter().zip(says) {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => None } } => {}
+                }
+                eprintln!("{said}");
+                token.cancel();
             }
-            eprintln!("weft daemon: stopping; runs still going are canceled");
-            cancel.cancel();
         }
     });
-    daemon.run(poll, cancel, &|tick| println!("{}", describe(tick))).await?;
+    daemon.run(poll, stop, abort, &|tick| println!("{}", describe(tick))).await?;
     Ok(ExitCode::SUCCESS)
 }
 

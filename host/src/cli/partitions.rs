@@ -94,7 +94,9 @@ fn rows(
     let mut row: Option<(String, Vec<&str>)> = None;
     let flush = |out: &mut String, row: &mut Option<(String, Vec<&str>)>| {
         if let Some((label, cells)) = row.take() {
-            out.push_str(&format!("{label:<width$}  {}\n", cells.concat(), width = prefix_len.max(7)));
+            let line = format!("{label:<width$}  {}", cells.concat(), width = prefix_len.max(7));
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
     };
     for s in status {
@@ -150,7 +152,15 @@ pub async fn start(place: &Place, args: BackfillArgs) -> anyhow::Result<ExitCode
         run_config.mode = Some(mode);
     }
     let keys = match args.partitions {
-        Some(list) => KeySelection::Keys(list.split(',').map(|k| k.trim().to_owned()).collect()),
+        Some(list) => {
+            let mut keys: Vec<String> = Vec::new();
+            for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                if !keys.iter().any(|k| k == key) {
+                    keys.push(key.to_owned());
+                }
+            }
+            KeySelection::Keys(keys)
+        }
         None => KeySelection::Range { from: args.from, to: args.to },
     };
     let request = BackfillRequest {
@@ -231,10 +241,13 @@ async fn drive(host: &Host, manifest: &Manifest, record: BackfillRecord) -> anyh
     let runs = backfill::backfill_runs(host, &record)?;
     let failed: Vec<&str> = runs
         .iter()
-        .filter(|(_, r)| r.as_ref().is_some_and(|r| r.status != RunStatus::Success))
+        .filter(|(_, r)| r.as_ref().is_some_and(|r| r.status == RunStatus::Failure))
         .map(|(k, _)| k.as_str())
         .collect();
     println!("backfill {id}: {}", record.status);
+    if let Some(message) = &record.message {
+        println!("{message}");
+    }
     if !failed.is_empty() {
         println!("failed partitions: {}", failed.join(", "));
         println!("run them again with `weft backfill --partitions {}` or `--failed-only`", failed.join(","));
@@ -304,6 +317,9 @@ pub fn show(place: &Place, id: &str, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("backfill {} of {} ({}): {}", record.id, record.pipeline, record.partition_set, record.status);
+    if let Some(message) = &record.message {
+        println!("  {message}");
+    }
     for (key, run) in runs {
         match run {
             Some(run) => println!("  {key:<20} {:<11} run {}", run.status.to_string(), run.id),

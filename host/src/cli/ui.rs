@@ -31,7 +31,8 @@ pub async fn ui(
         );
         Some(tokio::spawn(async move {
             let tell = |tick: &weft_host::db::Tick| eprintln!("{}", super::daemon::describe(tick));
-            daemon.run(std::time::Duration::from_secs(1), stop, &tell).await
+            // The UI stops at once: runs still going are canceled.
+            daemon.run(std::time::Duration::from_secs(1), stop.clone(), stop, &tell).await
         }))
     } else {
         None

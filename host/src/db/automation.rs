@@ -31,6 +31,9 @@ pub struct BackfillRecord {
     /// The process running it, while it runs (an owner token, as for runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Why it stopped early, when an error stopped it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// Where a backfill is.
@@ -166,6 +169,34 @@ impl Db {
             tx.open_table(BACKFILLS).or_db(self)?.insert(record.id.0, json.as_slice()).or_db(self)?;
         }
         tx.commit().or_db(self)
+    }
+
+    /// Stores `record` as taken by its owner, unless the stored one is RUNNING in another
+    /// process that `alive` says lives; checked and written in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::Db`] when the store cannot be read or written.
+    pub fn claim_backfill(&self, record: &BackfillRecord, alive: impl Fn(&str) -> bool) -> Result<bool> {
+        let tx = self.db.begin_write().or_db(self)?;
+        {
+            let mut table = tx.open_table(BACKFILLS).or_db(self)?;
+            let stored: Option<BackfillRecord> = match table.get(record.id.0).or_db(self)? {
+                Some(json) => Some(serde_json::from_slice(json.value()).or_db(self)?),
+                None => None,
+            };
+            if let Some(stored) = stored
+                && stored.status == BackfillStatus::Running
+                && let Some(owner) = stored.owner.as_deref()
+                && Some(owner) != record.owner.as_deref()
+                && alive(owner)
+            {
+                return Ok(false);
+            }
+            let json = serde_json::to_vec(record).or_db(self)?;
+            table.insert(record.id.0, json.as_slice()).or_db(self)?;
+        }
+        tx.commit().or_db(self)?;
+        Ok(true)
     }
 
     /// Every backfill, newest first.
