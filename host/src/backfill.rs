@@ -11,7 +11,7 @@
 use crate::cancel::CancelToken;
 use crate::config::RunConfig;
 use crate::db::{BackfillRecord, BackfillStatus};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Problems, Result};
 use crate::host::Host;
 use crate::manifest::Manifest;
 use crate::partition::PartitionSet;
@@ -147,8 +147,9 @@ pub struct Progress {
 /// backfill to run. Nothing is recorded until [`run_backfill`] starts it.
 ///
 /// # Errors
-/// [`Error::NotFound`] for a pipeline that is not partitioned, a key not in its set, a
-/// range that selects nothing; [`Error::Db`] when the store cannot be read.
+/// [`Error::NotFound`] for a pipeline that is not partitioned; [`Error::Invalid`] naming
+/// the field for a key not in its set, a range that selects nothing; [`Error::Db`] when
+/// the store cannot be read.
 pub fn create_backfill(
     host: &Host,
     manifest: &Manifest,
@@ -157,27 +158,32 @@ pub fn create_backfill(
 ) -> Result<BackfillRecord> {
     let (set, status) = partition_status(host, manifest, &request.pipeline, now)?;
     let all: Vec<&str> = status.iter().map(|s| s.key.as_str()).collect();
-    let position = |key: &str| {
+    // A bad request is bad input (exit code 2, HTTP 400) that names the field at fault.
+    let bad = |field: &str, message: String| {
+        Error::Invalid(Problems::one(Problem::new(std::path::Path::new("backfill request"), Some(field), message)))
+    };
+    let position = |key: &str, field: &str| {
         all.iter().position(|k| *k == key).ok_or_else(|| match set.partition(key) {
-            Err(message) => Error::NotFound(message),
-            Ok(_) => Error::NotFound(format!("partition `{key}` of `{}` has not ended yet", set.name)),
+            Err(message) => bad(field, message),
+            Ok(_) => bad(field, format!("partition `{key}` of `{}` has not ended yet", set.name)),
         })
     };
     let chosen: Vec<usize> = match &request.keys {
         KeySelection::Range { from, to } => {
-            let first = from.as_deref().map(position).transpose()?.unwrap_or(0);
+            let first = from.as_deref().map(|k| position(k, "from")).transpose()?.unwrap_or(0);
             let last = match to.as_deref() {
-                Some(key) => position(key)?,
-                None => all.len().checked_sub(1).ok_or_else(|| {
-                    Error::NotFound(format!("partition set `{}` has no complete partition yet", set.name))
-                })?,
+                Some(key) => position(key, "to")?,
+                None => all
+                    .len()
+                    .checked_sub(1)
+                    .ok_or_else(|| bad("to", format!("partition set `{}` has no complete partition yet", set.name)))?,
             };
             if first > last {
-                return Err(Error::NotFound(format!("`--from {}` comes after `--to {}`", all[first], all[last])));
+                return Err(bad("from", format!("`{}` comes after the range's last key, `{}`", all[first], all[last])));
             }
             (first..=last).collect()
         }
-        KeySelection::Keys(keys) => keys.iter().map(|k| position(k)).collect::<Result<_>>()?,
+        KeySelection::Keys(keys) => keys.iter().map(|k| position(k, "partitions")).collect::<Result<_>>()?,
     };
     let keys: Vec<String> = chosen
         .into_iter()
@@ -199,10 +205,10 @@ pub fn create_backfill(
             (false, true) => " failed",
             (false, false) => "",
         };
-        return Err(Error::NotFound(format!(
-            "no{which} partition of `{}` to backfill in that range",
-            request.pipeline
-        )));
+        return Err(bad(
+            "partitions",
+            format!("no{which} partition of `{}` to backfill in that range", request.pipeline),
+        ));
     }
     let record = BackfillRecord {
         id: RunId::generate(),
@@ -349,7 +355,7 @@ async fn drive(
                 // This key cannot run (its plan failed): launch nothing more, let the
                 // running ones end, and report it.
                 Err(e) => {
-                    failure = Some(Error::Invalid(crate::error::Problems::one(crate::error::Problem::new(
+                    failure = Some(Error::Invalid(Problems::one(Problem::new(
                         manifest.path.as_path(),
                         Some("partition"),
                         format!("partition `{key}` could not be planned: {e}"),
