@@ -246,6 +246,12 @@ fn the_partitions_example_runs_a_day_backfills_a_week_and_its_daemon_ingests_the
     let (code, out) = weft(&["run", "examples/partitions", "--db", db, "-p", "orders", "--partition", "2024-01-05"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("orders on 2024-01-05"), "{out}");
+    // The key reaches a step run in a child process too (the solid fails if its partition
+    // and its templated config disagree).
+    let args = ["run", "examples/partitions", "--db", db, "-p", "orders", "--partition", "2024-01-06"];
+    let (code, out) = weft(&[&args[..], &["--executor", "multiprocess"]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("orders on 2024-01-06"), "{out}");
     let (code, out) =
         weft(&["backfill", "-m", "examples/partitions", "--db", db, "--from", "2024-01-01", "--to", "2024-01-07"]);
     assert_eq!(code, 0, "{out}");
@@ -253,6 +259,7 @@ fn the_partitions_example_runs_a_day_backfills_a_week_and_its_daemon_ingests_the
     let (code, grid) = weft(&["partitions", "-m", "examples/partitions", "--db", db]);
     assert_eq!(code, 0, "{grid}");
     assert!(grid.contains("366 partitions: 7 succeeded, 0 failed, 0 running, 359 missing"), "{grid}");
+    assert!(grid.lines().any(|l| l.trim_end() == format!("2024-01  {}{}", "■".repeat(7), "·".repeat(24))), "{grid}");
     // The daemon, once: the schedule is new (it starts from now), the file sensor finds
     // the example's drops/example.csv and ingests it (3 lines).
     let (code, out) = weft_tests::weft_with_env(
