@@ -32,8 +32,9 @@ use std::sync::{Arc, Mutex};
 pub use summary::{Attempt, RunSummary, StepSummary};
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
-const APP_JS: &str = include_str!("assets/app.js");
-const APP_CSS: &str = include_str!("assets/app.css");
+/// The front end's modules and style sheet, served under `/static/NAME`.
+const STATIC: &[(&str, &str)] =
+    &[("app.js", include_str!("assets/app.js")), ("app.css", include_str!("assets/app.css"))];
 const OPENAPI: &str = include_str!("openapi.json");
 /// Serves the front end from this directory instead of the embedded copies.
 pub const ASSETS_ENV: &str = "WEFT_UI_ASSETS";
@@ -137,8 +138,7 @@ fn build(host: Host, options: &UiOptions) -> crate::Result<(Router, Arc<Ui>)> {
         .fallback(|| async { ApiError::not_found("no such API route (see /api/openapi.json)".into()) });
     let app = Router::new()
         .merge(api)
-        .route("/static/app.js", get(|| async { asset("app.js", "text/javascript; charset=utf-8", APP_JS) }))
-        .route("/static/app.css", get(|| async { asset("app.css", "text/css; charset=utf-8", APP_CSS) }))
+        .route("/static/{name}", get(static_file))
         .fallback(get(|| async { asset("index.html", "text/html; charset=utf-8", INDEX_HTML) }))
         .layer(middleware::from_fn_with_state(ui.clone(), guard))
         .with_state(ui.clone());
@@ -196,6 +196,24 @@ impl Server {
 
 /// An embedded asset, or with `WEFT_UI_ASSETS` set (front-end work), the file of that
 /// name in that directory, read on every request.
+/// `/static/NAME`: an embedded module or style sheet. With `WEFT_UI_ASSETS` set, any
+/// `.js` or `.css` file of that directory, so that a new module can be tried before it is
+/// embedded.
+async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let content_type = match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => return ApiError::not_found(format!("no static file `{name}`")).into_response(),
+    };
+    let embedded = STATIC.iter().find(|(file, _)| *file == name).map(|(_, text)| *text);
+    let plain = !name.contains(['/', '\\']) && !name.starts_with('.');
+    match embedded {
+        Some(text) => asset(&name, content_type, text),
+        None if plain && std::env::var_os(ASSETS_ENV).is_some() => asset(&name, content_type, ""),
+        None => ApiError::not_found(format!("no static file `{name}`")).into_response(),
+    }
+}
+
 fn asset(name: &str, content_type: &'static str, embedded: &'static str) -> Response {
     let body = match std::env::var_os(ASSETS_ENV) {
         Some(dir) => match std::fs::read_to_string(Path::new(&dir).join(name)) {
