@@ -33,8 +33,17 @@ pub use summary::{Attempt, RunSummary, StepSummary};
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 /// The front end's modules and style sheet, served under `/static/NAME`.
-const STATIC: &[(&str, &str)] =
-    &[("app.js", include_str!("assets/app.js")), ("app.css", include_str!("assets/app.css"))];
+const STATIC: &[(&str, &str)] = &[
+    ("app.js", include_str!("assets/app.js")),
+    ("lib.js", include_str!("assets/lib.js")),
+    ("dag.js", include_str!("assets/dag.js")),
+    ("pipelines.js", include_str!("assets/pipelines.js")),
+    ("runs.js", include_str!("assets/runs.js")),
+    ("run-panels.js", include_str!("assets/run-panels.js")),
+    ("assets.js", include_str!("assets/assets.js")),
+    ("partitions.js", include_str!("assets/partitions.js")),
+    ("app.css", include_str!("assets/app.css")),
+];
 const OPENAPI: &str = include_str!("openapi.json");
 /// Serves the front end from this directory instead of the embedded copies.
 pub const ASSETS_ENV: &str = "WEFT_UI_ASSETS";
