@@ -112,7 +112,7 @@ fn a_schedule_whose_runs_cannot_be_planned_records_failed_ticks() {
     let project = Project::new(&NIGHTLY.replace("catch_up = 1", "config = { solids.report.config.colour = \"red\" }"));
     daemon_once(&project, "2024-01-10T00:30:00Z");
     let (code, out) = daemon_once(&project, "2024-01-10T01:00:05Z");
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "a failed tick fails `--once`: {out}");
     let ticks = tick_lines(&out);
     assert_eq!(ticks.len(), 1, "{out}");
     assert!(ticks[0].contains("FAILURE") && ticks[0].contains("colour"), "{out}");
@@ -227,7 +227,7 @@ fn a_sensor_that_breaks_its_limits_or_reaches_outside_its_grant_fails_its_tick()
     std::fs::create_dir(project.dir.path().join("incoming")).unwrap();
     // Without its grant the sensor cannot see /inbox: the tick fails and says why.
     let (code, out) = daemon_once(&project, clock);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "a failed tick fails `--once`: {out}");
     let line = tick_lines(&out).into_iter().find(|l| l.contains("sensor/inbox")).expect("a tick of inbox").to_owned();
     assert!(line.contains("FAILURE") && line.contains("cannot list /inbox"), "{out}");
     assert!(runs(&project.db()).is_empty());

@@ -22,14 +22,18 @@ pub async fn daemon(place: &Place, manifest: &std::path::Path, once: bool, poll:
     );
     let mut daemon = Daemon::new(host, manifest, clock);
     if once {
-        for tick in daemon.evaluate().await? {
-            println!("{}", describe(&tick));
+        let ticks = daemon.evaluate().await?;
+        for tick in &ticks {
+            println!("{}", describe(tick));
         }
         let records = daemon.wait().await;
         for run in &records {
             println!("run {} of {}: {}", run.id, run.pipeline, run.status);
         }
-        let failed = records.iter().any(|r| r.status != RunStatus::Success);
+        // For a cron job running `--once`: a tick that failed or a run that did not succeed
+        // is a failure of the job.
+        let failed = ticks.iter().any(|t| t.status == weft_host::db::TickStatus::Failure)
+            || records.iter().any(|r| r.status != RunStatus::Success);
         return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
     }
     // The first Ctrl-C or SIGTERM stops evaluating and lets the runs launched finish; a
