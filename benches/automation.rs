@@ -82,7 +82,7 @@ async fn bench() {
         run_config: RunConfig::default(),
         max_concurrent: 4,
     };
-    let record = backfill::create_backfill(&host, &manifest, &request, now).expect("a backfill");
+    let record = backfill::create_backfill(&host, &manifest, &request, now).await.expect("a backfill");
     let keys = record.keys.len();
     let started = Instant::now();
     let done = backfill::run_backfill(&host, &manifest, record, &|_| {}, CancelToken::new()).await.expect("it runs");

@@ -143,14 +143,15 @@ pub struct Progress {
     pub running: usize,
 }
 
-/// Checks `request` against the manifest and the store and chooses its keys: the
+/// Checks `request` against the manifest and the store, chooses its keys, and plans the
+/// run of the first key, so that a bad run config is an error before anything runs: the
 /// backfill to run. Nothing is recorded until [`run_backfill`] starts it.
 ///
 /// # Errors
 /// [`Error::NotFound`] for a pipeline that is not partitioned; [`Error::Invalid`] naming
-/// the field for a key not in its set, a range that selects nothing; [`Error::Db`] when
-/// the store cannot be read.
-pub fn create_backfill(
+/// the field for a key not in its set, a range that selects nothing, or every problem of
+/// the run config; [`Error::Db`] when the store cannot be read.
+pub async fn create_backfill(
     host: &Host,
     manifest: &Manifest,
     request: &BackfillRequest,
@@ -224,6 +225,9 @@ pub fn create_backfill(
         owner: Some(host.owner_token().to_owned()),
         message: None,
     };
+    let mut first = request.run_config.clone();
+    first.partition = record.keys.first().cloned();
+    host.plan(manifest, &request.pipeline, &first).await?;
     Ok(record)
 }
 

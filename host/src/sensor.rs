@@ -58,9 +58,11 @@ impl LoadedSensor {
     /// A message naming the file: unreadable, not a component, or not a sensor.
     pub fn load(engine: &SolidEngine, path: &Path) -> Result<LoadedSensor, String> {
         let fail = |m: String| format!("{}: {m}", path.display());
-        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the sensor: {e}")))?;
+        // Hashed from a mapping of the file, as solids are: a cached sensor is not read.
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_mmap_rayon(path).map_err(|e| fail(format!("cannot read the sensor: {e}")))?;
         let (component, _, _) = engine
-            .compile_file(path, blake3::hash(&bytes))
+            .compile_file(path, hasher.finalize())
             .map_err(|e| fail(format!("invalid component: {}", crate::solid::root_message(&e))))?;
         let ty = component.component_type();
         let exports: Vec<String> = ty.exports(engine.wasmtime()).map(|(name, _)| name.to_owned()).collect();

@@ -172,11 +172,7 @@ pub async fn start(place: &Place, args: BackfillArgs) -> anyhow::Result<ExitCode
         max_concurrent: args.max_concurrent,
     };
     let host = open(place, &manifest)?;
-    // Planned once before anything is recorded, so that a bad run config is a plain error.
-    let mut probe = request.run_config.clone();
-    let record = backfill::create_backfill(&host, &manifest, &request, clock()?)?;
-    probe.partition = record.keys.first().cloned();
-    host.plan(&manifest, &request.pipeline, &probe).await?;
+    let record = backfill::create_backfill(&host, &manifest, &request, clock()?).await?;
     eprintln!(
         "backfill {} of {}: {} partition(s), {} at a time (resume with `weft backfill resume {}`)",
         record.id,
@@ -195,7 +191,8 @@ pub async fn resume(place: &Place, id: &str) -> anyhow::Result<ExitCode> {
         return Err(Error::NotFound(format!("backfill {} is still running in another weft process", record.id)).into());
     }
     let manifest = Manifest::load(std::path::Path::new(&record.manifest)).map_err(Error::from)?;
-    eprintln!("resuming backfill {} of {} ({} was {})", record.id, record.pipeline, record.keys.len(), record.status);
+    let (id, keys, was) = (record.id, record.keys.len(), record.status);
+    eprintln!("resuming backfill {id} of {} ({keys} partition(s); it was {was})", record.pipeline);
     drive(&host, &manifest, record).await
 }
 

@@ -82,19 +82,34 @@ pub struct LaunchDecl {
 }
 
 impl Reader<'_> {
+    /// The tables of section `section` (`[section.NAME]`), each with its name, dotted key
+    /// and location; a name that is not valid or an entry that is not a table is reported
+    /// (`what` names the kind) and left out.
+    fn named_tables<'t>(
+        &mut self,
+        root: &'t dyn TableLike,
+        section: &str,
+        what: &str,
+    ) -> Vec<(String, String, Location, &'t dyn TableLike)> {
+        let Some(table) = self.sub_table(root, section, "") else { return Vec::new() };
+        let mut out = Vec::new();
+        for (name, item) in table.iter() {
+            let key = join(section, name);
+            let at = self.location(table, name, &key);
+            self.check_name(&at, what, name);
+            match item.as_table_like() {
+                Some(decl) => out.push((name.to_owned(), key, at, decl)),
+                None => self.problem(&at, format!("expected a table, found {}", item.type_name())),
+            }
+        }
+        out
+    }
+
     /// Reads `[partitions.*]`.
     pub(super) fn partitions(&mut self, root: &dyn TableLike) -> Vec<PartitionSet> {
-        let Some(table) = self.sub_table(root, "partitions", "") else { return Vec::new() };
         let mut sets = Vec::new();
-        for (name, item) in table.iter() {
-            let key = join("partitions", name);
-            let at = self.location(table, name, &key);
-            self.check_name(&at, "partition set", name);
-            let Some(decl) = item.as_table_like() else {
-                self.problem(&at, format!("expected a table, found {}", item.type_name()));
-                continue;
-            };
-            self.check_keys(decl, &key, &["cadence", "start", "end", "timezone", "keys", "description"]);
+        for (name, key, at, decl) in self.named_tables(root, "partitions", "partition set") {
+            self.check_keys(decl, &key, &["cadence", "start", "end", "timezone", "keys"]);
             let kind = if decl.contains_key("keys") {
                 for time_key in ["cadence", "start", "end", "timezone"].into_iter().filter(|k| decl.contains_key(k)) {
                     let at = self.location(decl, time_key, &join(&key, time_key));
@@ -118,7 +133,7 @@ impl Reader<'_> {
                 let Some(windows) = self.time_windows(decl, &key, &at) else { continue };
                 PartitionKind::Time(windows)
             };
-            sets.push(PartitionSet { name: name.to_owned(), kind });
+            sets.push(PartitionSet { name, kind });
         }
         sets
     }
@@ -171,16 +186,8 @@ impl Reader<'_> {
         root: &dyn TableLike,
         pipelines: &[(String, Option<&PartitionSet>)],
     ) -> Vec<ScheduleDecl> {
-        let Some(table) = self.sub_table(root, "schedules", "") else { return Vec::new() };
         let mut schedules = Vec::new();
-        for (name, item) in table.iter() {
-            let key = join("schedules", name);
-            let at = self.location(table, name, &key);
-            self.check_name(&at, "schedule", name);
-            let Some(decl) = item.as_table_like() else {
-                self.problem(&at, format!("expected a table, found {}", item.type_name()));
-                continue;
-            };
+        for (name, key, at, decl) in self.named_tables(root, "schedules", "schedule") {
             self.check_keys(decl, &key, &["pipeline", "cron", "timezone", "catch_up", "preset", "mode", "config"]);
             let pipeline = self.automation_pipeline(decl, &key, &at, pipelines);
             let cron = match self.string(decl, "cron", &key) {
@@ -233,7 +240,7 @@ impl Reader<'_> {
             };
             let launch = self.launch(decl, &key);
             if let (Some((pipeline, _)), Some(cron)) = (pipeline, cron) {
-                schedules.push(ScheduleDecl { name: name.to_owned(), pipeline, cron, timezone, launch, catch_up, at });
+                schedules.push(ScheduleDecl { name, pipeline, cron, timezone, launch, catch_up, at });
             }
         }
         schedules
@@ -245,16 +252,8 @@ impl Reader<'_> {
         root: &dyn TableLike,
         pipelines: &[(String, Option<&PartitionSet>)],
     ) -> Vec<SensorDecl> {
-        let Some(table) = self.sub_table(root, "sensors", "") else { return Vec::new() };
         let mut sensors = Vec::new();
-        for (name, item) in table.iter() {
-            let key = join("sensors", name);
-            let at = self.location(table, name, &key);
-            self.check_name(&at, "sensor", name);
-            let Some(decl) = item.as_table_like() else {
-                self.problem(&at, format!("expected a table, found {}", item.type_name()));
-                continue;
-            };
+        for (name, key, at, decl) in self.named_tables(root, "sensors", "sensor") {
             self.check_keys(
                 decl,
                 &key,
@@ -328,7 +327,7 @@ impl Reader<'_> {
             };
             let launch = self.launch(decl, &key);
             if let (Some((pipeline, _)), Some(kind), Some(interval)) = (pipeline, kind, interval) {
-                sensors.push(SensorDecl { name: name.to_owned(), pipeline, kind, interval, launch, at });
+                sensors.push(SensorDecl { name, pipeline, kind, interval, launch, at });
             }
         }
         sensors

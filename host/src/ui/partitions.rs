@@ -81,11 +81,7 @@ pub(super) async fn start(State(ui): Shared, Path(name): Path<String>, body: Byt
         run_config,
         max_concurrent: body.max_concurrent.unwrap_or(4).clamp(1, 64),
     };
-    let record = backfill::create_backfill(&ui.host, &manifest, &request, now()?)?;
-    // Checked once before anything is recorded, so that bad run config is a plain 400.
-    let mut probe = request.run_config.clone();
-    probe.partition = record.keys.first().cloned();
-    ui.host.plan(&manifest, &name, &probe).await?;
+    let record = backfill::create_backfill(&ui.host, &manifest, &request, now()?).await?;
     ui.host.db().put_backfill(&record)?;
     let cancel = CancelToken::new();
     ui.backfills.lock().unwrap_or_else(|e| e.into_inner()).insert(record.id, cancel.clone());
