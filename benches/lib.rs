@@ -1,6 +1,11 @@
 //! Shared set-up for weft's benchmarks: pipelines of trivial `add_one` steps, and chains
 //! of `bytes_relay` steps passing large values.
 
+/// The benchmarks allocate as the `weft` binary does (see host/src/main.rs), so that
+/// their in-process figures are what `weft run` costs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The shape of a generated pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {

@@ -40,7 +40,12 @@ fn main() {
         let took = started.elapsed();
         assert_eq!(record.status, RunStatus::Success);
         per_step.push(took.as_secs_f64() * 1e6 / n as f64);
-        println!("{} of {n}: {:.1} ms, {:.1} µs a step", shape.name(), took.as_secs_f64() * 1e3, per_step[per_step.len() - 1]);
+        println!(
+            "{} of {n}: {:.1} ms, {:.1} µs a step",
+            shape.name(),
+            took.as_secs_f64() * 1e3,
+            per_step[per_step.len() - 1]
+        );
     }
     per_step.sort_by(f64::total_cmp);
     println!("median: {:.1} µs a step", per_step[per_step.len() / 2]);

@@ -11,6 +11,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use weft_host::Error;
 
+/// A step allocates and frees hundreds of small buffers (its store, its events, their
+/// encoding); mimalloc does that in about half the time of glibc's malloc, a tenth of a
+/// trivial step on 2 cores. The library leaves the allocator to the program embedding it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "weft", version, about = "Run pipelines of sandboxed WebAssembly solids", long_about = None)]
 struct Cli {
