@@ -203,3 +203,31 @@ fn the_writer_groups_batches_from_many_threads_and_keeps_each_runs_order() {
     assert_eq!(batches, 4 * per_run);
     assert!(groups < batches / 4, "{batches} batches took {groups} commits: they were not grouped");
 }
+
+#[test]
+fn an_idle_writer_wakes_for_a_submit_and_a_dropped_one_writes_what_is_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Db::open(&dir.path().join("weft.redb")).unwrap());
+    let batch = |seq: u64| Batch {
+        events: vec![event(seq, Some("s"), EventKind::StepStarted { attempt: 1 })],
+        ..Batch::default()
+    };
+    let writer = Writer::start(db.clone()).unwrap();
+    // Let the thread go idle, then submit without a flush: the submit alone must wake it.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let id = RunId::generate();
+    writer.submit(id, batch(0)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db.events(id).unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "an idle writer did not commit a submitted batch");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    // Queued while a group gathers (no wake-up), then the writer is dropped at once.
+    for seq in 1..200 {
+        writer.submit(id, batch(seq)).unwrap();
+    }
+    drop(writer);
+    let events = db.events(id).unwrap();
+    assert_eq!(events.len(), 200, "dropping the writer lost queued batches");
+    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as u64));
+}
