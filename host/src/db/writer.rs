@@ -47,6 +47,8 @@ struct Queue {
     idle: bool,
     /// The writer was dropped: write what is queued, then stop.
     closed: bool,
+    /// The thread is gone (it panicked): nothing queued will be written.
+    stopped: bool,
 }
 
 #[derive(Default)]
@@ -118,6 +120,9 @@ impl Writer {
         }
         let weight = batch.weight();
         let mut queue = self.shared.lock();
+        if queue.stopped {
+            return Err(self.fault("the store's writer thread stopped".into()));
+        }
         queue.jobs.push_back(Job::Write(run_id, Box::new(batch)));
         queue.bytes += weight;
         if queue.idle || queue.bytes >= GROUP_BYTES {
@@ -134,6 +139,9 @@ impl Writer {
         let (done, written) = tokio::sync::oneshot::channel();
         {
             let mut queue = self.shared.lock();
+            if queue.stopped {
+                return Err(self.fault("the store's writer thread stopped".into()));
+            }
             queue.jobs.push_back(Job::Flush(done));
             queue.flushes += 1;
             self.shared.wake.notify_one();
@@ -177,6 +185,7 @@ impl Drop for Writer {
 /// reaches [`GROUP_BYTES`], or the writer is dropped), commits it in one transaction,
 /// answers the flushes that were waiting for it, and starts over.
 fn write_groups(db: &Db, shared: &Shared, failed: &Mutex<Option<String>>, stats: &WriterStats) {
+    let _unwinding = StopOnPanic(shared);
     let mut due = Instant::now();
     loop {
         let mut queue = shared.lock();
@@ -235,6 +244,20 @@ fn write_groups(db: &Db, shared: &Shared, failed: &Mutex<Option<String>>, stats:
         for done in flushes {
             // A flusher that went away no longer needs to know.
             let _ = done.send(());
+        }
+    }
+}
+
+/// Should the writer thread panic (a bug), what is queued is dropped, so that waiting
+/// flushes fail instead of hanging, and later submits are refused.
+struct StopOnPanic<'a>(&'a Shared);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut queue = self.0.lock();
+            queue.stopped = true;
+            queue.jobs.clear();
         }
     }
 }
